@@ -1,0 +1,17 @@
+# The two commands a fresh machine needs (see README): `make demo` and `make test`.
+.PHONY: demo test bootstrap lint translations benchmarks
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+demo: bootstrap
+	.venv/bin/tjv-desktop --demo
+
+test: bootstrap
+	QT_QPA_PLATFORM=offscreen .venv/bin/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+lint: bootstrap
+	.venv/bin/ruff check .
+
+benchmarks: bootstrap
+	.venv/bin/python benchmarks/realtime_latency.py --json artifacts/bench-realtime.json

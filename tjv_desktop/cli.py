@@ -1,0 +1,43 @@
+"""``tjv-desktop``: the application's command line.
+
+``--demo`` runs the whole product on this machine on the embedded sandbox with simulated patients.
+The monitoring window is not built yet (issue "The monitoring station"); until it is, the demo serves
+the sandbox with the simulator and prints how to reach it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from . import __version__
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="tjv-desktop", description="TJV Desktop provider monitoring")
+    p.add_argument("--version", action="version", version=f"tjv-desktop {__version__}")
+    p.add_argument("--demo", action="store_true", help="run on the embedded sandbox with simulated patients")
+    p.add_argument("--patients", type=int, default=40, help="simulated patients in the demo")
+    p.add_argument("--log-level", default="INFO")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.demo:
+        from .sandbox import cli as sandbox_cli
+
+        return sandbox_cli.main([
+            "--data-dir", str(sandbox_cli.default_data_dir()), "--simulate", str(args.patients),
+            "--log-level", args.log_level,
+        ])
+    print("tjv-desktop: the monitoring window is not available yet; run `tjv-desktop --demo` for the sandbox "
+          "with simulated patients.", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

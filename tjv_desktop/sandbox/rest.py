@@ -1,0 +1,354 @@
+"""``/rest/v1``: the PostgREST subset the app and tests use, with PostgreSQL enforcing RLS.
+
+Each request runs in one transaction with ``role`` and ``request.jwt.claims`` set from the caller's JWT
+(or the API key), exactly as PostgREST does, so row-level security decides what is seen and written.
+Responses are built by PostgreSQL itself (``json_agg``), so types serialise as PostgREST's do.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import asyncpg
+from aiohttp import web
+
+from .gateway import ApiError, bearer_token, require_api_key
+from .keys import TokenError
+from .rest_query import (
+    Params,
+    Table,
+    int_param,
+    order_clause,
+    parse_error,
+    quote_ident,
+    select_list,
+    split_top_level,
+    where_clause,
+)
+
+log = logging.getLogger(__name__)
+
+SCHEMA = "public"
+API_ROLES = ("anon", "authenticated", "service_role")
+SINGLE_OBJECT = "application/vnd.pgrst.object+json"
+
+# SQLSTATE (or its class) → HTTP status, after PostgREST's table.
+_STATUS_BY_STATE = {
+    "23503": 409, "23505": 409, "25006": 405, "40001": 409, "42883": 404, "42P01": 404,
+    "42703": 400, "42P17": 500, "P0001": 400, "57014": 504, "22023": 400, "23502": 400, "23514": 400,
+}
+_STATUS_BY_CLASS = {"08": 503, "09": 500, "0L": 403, "0P": 403, "22": 400, "23": 409, "25": 500,
+                    "28": 403, "2D": 500, "38": 500, "39": 500, "3B": 500, "40": 500, "53": 503,
+                    "54": 500, "55": 500, "57": 500, "58": 500, "F0": 500, "HV": 500, "P0": 500,
+                    "XX": 500, "42": 400}
+
+
+def pg_error(exc: asyncpg.PostgresError, role: str) -> ApiError:
+    state = exc.sqlstate or "XX000"
+    if state == "42501":
+        status = 401 if role == "anon" else 403
+    else:
+        status = _STATUS_BY_STATE.get(state) or _STATUS_BY_CLASS.get(state[:2], 500)
+    return ApiError(status, {"code": state, "details": getattr(exc, "detail", None) or None,
+                             "hint": getattr(exc, "hint", None) or None, "message": str(exc)})
+
+
+@dataclass
+class Function:
+    name: str
+    args: list[tuple[str, str]]  # (name, type) of input arguments
+    required: int
+    returns_set: bool
+    composite: bool
+    void: bool
+
+
+class SchemaCache:
+    """Tables and functions of the exposed schema, loaded once and reloaded when a name is missing."""
+
+    def __init__(self):
+        self.tables: dict[str, Table] = {}
+        self.functions: dict[str, list[Function]] = {}
+        self.loaded = False
+
+    async def load(self, conn: asyncpg.Connection) -> None:
+        rows = await conn.fetch(
+            """
+            select c.relname, a.attname, format_type(a.atttypid, null) as type,
+                   coalesce((select array_agg(k.attname order by array_position(i.indkey, k.attnum))
+                             from pg_index i join pg_attribute k on k.attrelid = i.indrelid and k.attnum = any(i.indkey)
+                             where i.indrelid = c.oid and i.indisprimary), '{}') as pk
+            from pg_class c join pg_namespace n on n.oid = c.relnamespace
+            join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+            where n.nspname = $1 and c.relkind in ('r', 'v', 'm', 'p', 'f')
+            order by c.relname, a.attnum
+            """, SCHEMA,
+        )
+        tables: dict[str, Table] = {}
+        for r in rows:
+            t = tables.setdefault(r["relname"], Table(r["relname"], {}, list(r["pk"])))
+            t.columns[r["attname"]] = r["type"]
+        funcs = await conn.fetch(
+            """
+            select p.proname, p.proargnames, p.proargmodes, p.pronargs, p.pronargdefaults, p.proretset,
+                   t.typtype, t.typname, array(select format_type(x, null) from unnest(p.proargtypes) x) as argtypes
+            from pg_proc p join pg_namespace n on n.oid = p.pronamespace join pg_type t on t.oid = p.prorettype
+            where n.nspname = $1 and p.prokind = 'f'
+            """, SCHEMA,
+        )
+        functions: dict[str, list[Function]] = {}
+        for f in funcs:
+            names = list(f["proargnames"] or [])
+            if f["proargmodes"]:
+                names = [n for n, m in zip(names, f["proargmodes"], strict=False) if m in ("i", "b", "v")]
+            args = list(zip(names, f["argtypes"], strict=False))
+            functions.setdefault(f["proname"], []).append(Function(
+                f["proname"], args, f["pronargs"] - f["pronargdefaults"], f["proretset"],
+                f["typtype"] == "c", f["typname"] == "void",
+            ))
+        self.tables, self.functions, self.loaded = tables, functions, True
+
+    async def table(self, conn: asyncpg.Connection, name: str) -> Table:
+        if not self.loaded or name not in self.tables:
+            await self.load(conn)
+        if name not in self.tables:
+            raise ApiError(404, {"code": "PGRST205", "details": None, "hint": None,
+                                 "message": f"Could not find the table '{SCHEMA}.{name}' in the schema cache"})
+        return self.tables[name]
+
+    async def function(self, conn: asyncpg.Connection, name: str, given: set[str]) -> Function:
+        for attempt in range(2):
+            if attempt or not self.loaded:
+                await self.load(conn)
+            for f in self.functions.get(name, []):
+                names = [a for a, _ in f.args]
+                if given <= set(names) and set(names[: f.required]) <= given:
+                    return f
+        listed = ", ".join(sorted(given))
+        raise ApiError(404, {"code": "PGRST202", "details": "Searched for the function "
+                             f"{SCHEMA}.{name} with parameters {listed or 'no parameters'}",
+                             "hint": None, "message": f"Could not find the function {SCHEMA}.{name}({listed}) in the schema cache"})
+
+
+def _prefer(request: web.Request) -> dict[str, str]:
+    prefs: dict[str, str] = {}
+    for header in request.headers.getall("Prefer", []):
+        for item in header.split(","):
+            key, _, value = item.strip().partition("=")
+            if key:
+                prefs[key] = value
+    return prefs
+
+
+def _check_profile(request: web.Request) -> None:
+    for header in ("Accept-Profile", "Content-Profile"):
+        profile = request.headers.get(header)
+        if profile and profile != SCHEMA:
+            raise ApiError(406, {"code": "PGRST106", "details": None, "hint": None,
+                                 "message": f"The schema must be one of the following: {SCHEMA}"})
+
+
+class RestService:
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.schema = SchemaCache()
+
+    def _claims(self, request: web.Request) -> dict:
+        key_claims = require_api_key(request, self.ctx.keys)
+        token = bearer_token(request)
+        if token is None or token == request.headers.get("apikey"):
+            return key_claims
+        try:
+            claims = self.ctx.keys.verify(token, require=("exp",))
+        except TokenError as exc:
+            if exc.reason == "expired":
+                raise ApiError(401, {"code": "PGRST303", "details": None, "hint": None, "message": "JWT expired"},
+                               {"WWW-Authenticate": 'Bearer error="invalid_token", error_description="JWT expired"'}) from exc
+            raise ApiError(401, {"code": "PGRST301", "details": None, "hint": None,
+                                 "message": "JWT cryptographic operation failed" if exc.reason == "signature"
+                                 else "JWT could not be decoded"}) from exc
+        if claims.get("role", "anon") not in API_ROLES:
+            raise ApiError(401, {"code": "PGRST301", "details": None, "hint": None,
+                                 "message": f"role \"{claims.get('role')}\" is not an API role"})
+        return claims
+
+    @asynccontextmanager
+    async def _as_caller(self, request: web.Request, read_only: bool = False):
+        _check_profile(request)
+        claims = self._claims(request)
+        role = claims.get("role", "anon")
+        try:
+            async with self.ctx.require_pool().acquire() as conn, conn.transaction(readonly=read_only):
+                await conn.execute(
+                    "select set_config('role', $1, true), set_config('request.jwt.claims', $2, true),"
+                    " set_config('request.jwt.claim.sub', $3, true), set_config('request.jwt.claim.role', $1, true),"
+                    " set_config('request.method', $4, true), set_config('request.path', $5, true),"
+                    " set_config('statement_timeout', '8s', true)",
+                    role, json.dumps(claims), str(claims.get("sub") or ""), request.method, request.path,
+                )
+                yield conn, role
+        except asyncpg.PostgresError as exc:
+            raise pg_error(exc, role) from exc
+        except (OSError, asyncpg.InterfaceError) as exc:
+            log.warning("database unavailable: %s", exc)
+            raise ApiError(503, {"code": "PGRST001", "details": str(exc), "hint": None,
+                                 "message": "Database client error. Retrying the connection."}) from exc
+
+    @staticmethod
+    def _respond(request: web.Request, body: str, rows: int, status: int, *, offset: int = 0,
+                 total: int | None = None) -> web.Response:
+        headers = {"Content-Range": (f"{offset}-{offset + rows - 1}" if rows else "*") + f"/{'*' if total is None else total}"}
+        accept = request.headers.get("Accept", "").split(";")[0].strip()
+        if accept == SINGLE_OBJECT:
+            if rows != 1:
+                raise ApiError(406, {"code": "PGRST116", "details": f"The result contains {rows} rows", "hint": None,
+                                     "message": "JSON object requested, multiple (or no) rows returned"})
+            body = json.dumps(json.loads(body)[0])
+        if request.method == "HEAD":
+            return web.Response(status=status, headers=headers, content_type="application/json")
+        return web.Response(status=status, text=body, headers=headers, content_type="application/json")
+
+    async def read(self, request: web.Request) -> web.Response:
+        async with self._as_caller(request, read_only=True) as (conn, _role):
+            table = await self.schema.table(conn, request.match_info["table"])
+            params = Params()
+            where = where_clause(table, list(request.query.items()), params)
+            limit, offset = int_param(request.query, "limit"), int_param(request.query, "offset") or 0
+            sql = (f"select {select_list(table, request.query.get('select'))} from {SCHEMA}.{quote_ident(table.name)}"
+                   f" where {where}{order_clause(table, request.query.get('order'))}"
+                   + (f" limit {limit}" if limit is not None else "") + (f" offset {offset}" if offset else ""))
+            row = await conn.fetchrow(f"select coalesce(json_agg(t), '[]')::text as body, count(*) as n from ({sql}) t",
+                                      *params.values)
+            total = None
+            if _prefer(request).get("count") in ("exact", "planned", "estimated"):
+                total = await conn.fetchval(f"select count(*) from {SCHEMA}.{quote_ident(table.name)} where {where}",
+                                            *params.values)
+        return self._respond(request, row["body"], row["n"], 200, offset=offset, total=total)
+
+    async def _body(self, request: web.Request) -> list[dict] | dict:
+        try:
+            body = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            body = None
+        if not isinstance(body, dict | list) or (isinstance(body, list) and not all(isinstance(r, dict) for r in body)):
+            raise ApiError(400, {"code": "PGRST102", "details": None, "hint": None, "message": "Empty or invalid json"})
+        return body
+
+    @staticmethod
+    def _columns(table: Table, request: web.Request, rows: list[dict]) -> list[str]:
+        if "columns" in request.query:
+            cols = [c.strip().strip('"') for c in split_top_level(request.query["columns"]) if c.strip()]
+        else:
+            cols = list(dict.fromkeys(k for r in rows for k in r))
+        for c in cols:
+            if c not in table.columns:
+                raise ApiError(400, {"code": "PGRST204", "details": None, "hint": None,
+                                     "message": f"Could not find the '{c}' column of '{table.name}' in the schema cache"})
+        return cols
+
+    async def _write(self, request: web.Request, conn, table: Table, sql: str, params: Params,
+                     status_with_body: int, status_without: int) -> web.Response:
+        prefer = _prefer(request)
+        if prefer.get("return") == "representation":
+            select = select_list(table, request.query.get("select"))
+            row = await conn.fetchrow(
+                f"with m as ({sql} returning *) select coalesce(json_agg(t), '[]')::text as body, count(*) as n"
+                f" from (select {select} from m) t", *params.values)
+            return self._respond(request, row["body"], row["n"], status_with_body)
+        status = await conn.execute(sql, *params.values)
+        count = int(status.split()[-1]) if status and status.split()[-1].isdigit() else 0
+        return web.Response(status=status_without, headers={"Content-Range": f"*/{count}"})
+
+    async def insert(self, request: web.Request) -> web.Response:
+        body = await self._body(request)
+        rows = body if isinstance(body, list) else [body]
+        async with self._as_caller(request) as (conn, _role):
+            table = await self.schema.table(conn, request.match_info["table"])
+            cols = self._columns(table, request, rows)
+            params = Params()
+            payload = params.add(json.dumps(rows), None)
+            target = f"{SCHEMA}.{quote_ident(table.name)}"
+            col_sql = ", ".join(quote_ident(c) for c in cols)
+            if cols:
+                sql = f"insert into {target} ({col_sql}) select {col_sql} from json_populate_recordset(null::{target}, {payload}::json)"
+            else:
+                sql = f"insert into {target} default values"
+            resolution = _prefer(request).get("resolution")
+            if resolution in ("merge-duplicates", "ignore-duplicates"):
+                conflict = [c.strip() for c in request.query.get("on_conflict", "").split(",") if c.strip()] or table.pk
+                for c in conflict:
+                    table.column(c)
+                updates = [c for c in cols if c not in conflict]
+                sql += f" on conflict ({', '.join(quote_ident(c) for c in conflict)}) "
+                if resolution == "merge-duplicates" and updates:
+                    sql += "do update set " + ", ".join(f"{quote_ident(c)} = excluded.{quote_ident(c)}" for c in updates)
+                else:
+                    sql += "do nothing"
+            return await self._write(request, conn, table, sql, params, 201, 201)
+
+    async def update(self, request: web.Request) -> web.Response:
+        body = await self._body(request)
+        if not isinstance(body, dict):
+            raise ApiError(400, {"code": "PGRST102", "details": None, "hint": None, "message": "Empty or invalid json"})
+        async with self._as_caller(request) as (conn, _role):
+            table = await self.schema.table(conn, request.match_info["table"])
+            cols = self._columns(table, request, [body])
+            if not cols:
+                return web.Response(status=204)
+            params = Params()
+            payload = params.add(json.dumps(body), None)
+            target = f"{SCHEMA}.{quote_ident(table.name)}"
+            sets = ", ".join(f"{quote_ident(c)} = (select {quote_ident(c)} from json_populate_record(null::{target}, {payload}::json))"
+                             for c in cols)
+            sql = f"update {target} set {sets} where {where_clause(table, list(request.query.items()), params)}"
+            return await self._write(request, conn, table, sql, params, 200, 204)
+
+    async def delete(self, request: web.Request) -> web.Response:
+        async with self._as_caller(request) as (conn, _role):
+            table = await self.schema.table(conn, request.match_info["table"])
+            params = Params()
+            sql = (f"delete from {SCHEMA}.{quote_ident(table.name)}"
+                   f" where {where_clause(table, list(request.query.items()), params)}")
+            return await self._write(request, conn, table, sql, params, 200, 204)
+
+    async def rpc(self, request: web.Request) -> web.Response:
+        if request.method == "POST":
+            args = await self._body(request) if request.can_read_body else {}
+            if not isinstance(args, dict):
+                raise parse_error("RPC arguments must be a JSON object")
+        else:
+            args = {k: v for k, v in request.query.items() if k not in ("select", "order", "limit", "offset")}
+        name = request.match_info["function"]
+        async with self._as_caller(request, read_only=request.method != "POST") as (conn, _role):
+            fn = await self.schema.function(conn, name, set(args))
+            params = Params()
+            types = dict(fn.args)
+            call_args = ", ".join(
+                f"{quote_ident(k)} => {params.add(v if isinstance(v, str) or v is None else json.dumps(v), types[k])}"
+                for k, v in args.items()
+            )
+            call = f"{SCHEMA}.{quote_ident(fn.name)}({call_args})"
+            if fn.void:
+                await conn.execute(f"select {call}", *params.values)
+                return web.Response(status=204)
+            if fn.returns_set:
+                row = await conn.fetchrow(f"select coalesce(json_agg(t), '[]')::text as body, count(*) as n from {call} t",
+                                          *params.values)
+                return self._respond(request, row["body"], row["n"], 200)
+            sql = f"select to_json(t)::text from {call} t" if fn.composite else f"select to_json({call})::text"
+            body = await conn.fetchval(sql, *params.values)
+        return web.Response(status=200, text=body or "null", content_type="application/json")
+
+
+def setup(app: web.Application, ctx) -> None:
+    service = RestService(ctx)
+    app["rest"] = service
+    app.router.add_route("GET", "/rest/v1/rpc/{function}", service.rpc)
+    app.router.add_route("POST", "/rest/v1/rpc/{function}", service.rpc)
+    app.router.add_route("GET", "/rest/v1/{table}", service.read)  # aiohttp answers HEAD from GET routes
+    app.router.add_route("POST", "/rest/v1/{table}", service.insert)
+    app.router.add_route("PATCH", "/rest/v1/{table}", service.update)
+    app.router.add_route("DELETE", "/rest/v1/{table}", service.delete)

@@ -76,15 +76,21 @@ def _run_as() -> pwd.struct_passwd | None:
 
 
 def _child_setup(user: pwd.struct_passwd | None):
+    parent = os.getpid()
+
     def setup() -> None:
-        # Die with the sandbox: SIGINT asks the postmaster for a fast shutdown.
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGINT)
         os.setsid()
         if user is not None:
             os.setgroups([])
             os.setgid(user.pw_gid)
             os.setuid(user.pw_uid)
+        # Die with the sandbox: SIGINT asks the postmaster for a fast shutdown. Set after the uid change,
+        # which would clear it; the signal fires when the thread that started us ends, so start
+        # PostgreSQL from a long-lived thread (the event loop's), not a pool worker.
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGINT)
+        if os.getppid() != parent:
+            os._exit(1)
 
     return setup
 
@@ -179,8 +185,18 @@ class PostgresCluster:
             )
 
     def start(self, timeout: float = 30.0) -> ClusterInfo:
+        """Initialises if needed, starts and waits until PostgreSQL accepts connections."""
+        self.prepare(timeout)
+        self.launch()
+        return self.wait_ready(timeout)
+
+    def prepare(self, timeout: float = 30.0) -> None:
+        """The slow, blocking part before a start (initdb; a previous postmaster finishing)."""
         self.init()
         self._wait_for_previous_postmaster(timeout)
+
+    def launch(self) -> None:
+        """Starts the postmaster. Call from a thread that lives as long as the cluster (see _child_setup)."""
         self.port = self.port or free_port(self.host)
         logfile = open(self.root / "postgres.log", "ab")  # noqa: SIM115 - handed to the child
         self._chown(self.root / "postgres.log")
@@ -194,6 +210,9 @@ class PostgresCluster:
             cwd=self.rundir,
         )
         logfile.close()
+
+    def wait_ready(self, timeout: float = 30.0) -> ClusterInfo:
+        assert self.proc is not None, "launch() first"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

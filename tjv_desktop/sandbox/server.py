@@ -74,8 +74,7 @@ class Sandbox:
         return self.ctx.public_url
 
     async def start(self) -> None:
-        loop = asyncio.get_running_loop()
-        info = await loop.run_in_executor(None, self.ctx.cluster.start)
+        info = await self._start_postgres()
         await prepare_database(info.dsn())
         await self._open_pool()
         app = self.build_app()
@@ -92,6 +91,13 @@ class Sandbox:
             self.simulator = PatientSimulator(info.dsn(), self.simulate, seed=self.seed, interval=self.sim_interval)
             await self.simulator.start()
         log.info("sandbox serving at %s (PostgreSQL on port %s)", self.url, info.port)
+
+    async def _start_postgres(self) -> ClusterInfo:
+        loop = asyncio.get_running_loop()
+        cluster = self.ctx.cluster
+        await loop.run_in_executor(None, cluster.prepare)
+        cluster.launch()  # on the loop's thread: PostgreSQL dies with it
+        return await loop.run_in_executor(None, cluster.wait_ready)
 
     async def _open_pool(self) -> None:
         self.ctx.pool = await asyncpg.create_pool(
@@ -115,9 +121,8 @@ class Sandbox:
 
     async def restart_postgres(self) -> None:
         """Stops and starts PostgreSQL under the running services (a fault the tests inject)."""
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(None, self.ctx.cluster.stop)
-        await loop.run_in_executor(None, self.ctx.cluster.start)
+        await asyncio.get_running_loop().run_in_executor(None, self.ctx.cluster.stop)
+        await self._start_postgres()
         if self.ctx.pool is not None:
             self.ctx.pool.terminate()
         await self._open_pool()

@@ -1,0 +1,52 @@
+"""Vital-sign records: one set of observations and the alerts it warrants. Pure data, stdlib only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+Priority = Literal["high", "medium", "low"]
+
+PRIORITY_RANK: dict[str, int] = {"low": 1, "medium": 2, "high": 3}
+
+# Consciousness on the ACVPU scale; anything but "A" (alert) scores 3 in NEWS2.
+CONSCIOUSNESS_LEVELS = ("A", "C", "V", "P", "U")
+
+
+@dataclass(frozen=True, slots=True)
+class VitalSample:
+    """One set of observations for a patient. A numeric field left as None was not measured."""
+
+    patient_id: str
+    measured_at: datetime
+    heart_rate: int | None = None
+    spo2: int | None = None
+    respiratory_rate: int | None = None
+    temperature: float | None = None
+    systolic_bp: int | None = None
+    diastolic_bp: int | None = None
+    pain_score: int | None = None
+    consciousness: str | None = "A"
+    on_oxygen: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class VitalAlert:
+    """An alert a sample warrants. ``kind`` is the dedupe key per patient (one active alert per kind)."""
+
+    kind: str
+    priority: Priority
+    message: str
+    value: float
+    limit: float
+    unit: str
+
+
+def higher_priority(a: Priority | None, b: Priority | None) -> Priority | None:
+    """The more urgent of two priorities (None ranks below low)."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a if PRIORITY_RANK[a] >= PRIORITY_RANK[b] else b

@@ -1,0 +1,407 @@
+"""The postgres_changes hub: matches committed changes (from ``wal.WalStream``) against the subscribers'
+bindings, checks row-level security per subscriber and delivers Supabase-shaped payloads in commit order.
+
+Per batch of commits (one commit when keeping up; everything queued when behind):
+
+1. each change is matched against every subscription's bindings (schema/table/event, filters evaluated in
+   Python on the WAL values converted to the column's type; DELETE filters see the old identity values);
+2. for INSERT/UPDATE on tables with RLS enabled, subscribers are grouped by identical claims and each group
+   is checked with ONE query for all its candidate rows of the batch, in a transaction on the superuser
+   pool running as the claims' role with ``request.jwt.claims`` set (the row as it is now, like Realtime's
+   ``walrus_rls_stmt``); roles with BYPASSRLS (service_role) are not checked; DELETEs are not checked,
+   their ``old_record`` is cut to the primary key instead;
+3. payloads are built once per change and role (``columns`` and values limited to what the role may
+   SELECT) and handed to each subscriber's ``deliver`` in commit order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .filters import Binding, compile_filter, parse_binding, validate_binding
+from .pgoutput import UNCHANGED, Change, Relation, TypeCache, pg_timestamp
+from .wal import PUBLICATION, Transaction, WalStream
+
+log = logging.getLogger(__name__)
+
+FEED_DOWN = "Realtime lost its connection to the project database: changes may have been missed"
+SUBSCRIBE_TIMEOUT = 10.0  # s to wait for the change feed to be live before subscribe() gives up
+MAX_BATCH = 2000  # changes handled in one batch when behind
+RLS_CONCURRENCY = 6  # pool connections used at once for RLS checks
+
+
+@dataclass(eq=False)
+class ChangeSubscription:
+    topic: str
+    bindings: list[dict]
+    claims: dict
+    deliver: Callable[[list[int], dict], None]
+    on_error: Callable[[str], None]
+
+
+class _Sub:
+    """The hub's view of one subscription: parsed bindings and the claims' grouping key."""
+
+    __slots__ = ("sub", "bindings", "key", "role", "claims_json")
+
+    def __init__(self, sub: ChangeSubscription, bindings: list[Binding]):
+        self.sub = sub
+        self.bindings = bindings
+        self.set_claims(sub.claims)
+
+    def set_claims(self, claims: dict) -> None:
+        self.role = str(claims.get("role") or "anon")
+        self.claims_json = json.dumps(claims, sort_keys=True)
+        self.key = self.claims_json
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+class PostgresChangesHub:
+    def __init__(self, ctx, publication: str = PUBLICATION):
+        self.ctx = ctx
+        self.publication = publication
+        self.types = TypeCache()
+        self._subs: dict[ChangeSubscription, _Sub] = {}
+        self._queue: asyncio.Queue[Transaction] = asyncio.Queue()
+        self._roles: dict[str, bool | None] = {}  # role -> bypasses RLS (None: no such role)
+        self._wal = WalStream(lambda: ctx.db.dsn(), self._queue.put_nowait, self._feed_down,
+                              publication=publication)
+        self._worker: asyncio.Task | None = None
+        self._rls_gate = asyncio.Semaphore(RLS_CONCURRENCY)
+        self._background: set[asyncio.Task] = set()
+        self.batches = 0  # handled batches, for tests and benchmarks
+
+    # -- interface ---------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.types.load(self.ctx.require_pool())
+        self._worker = asyncio.create_task(self._run(), name="realtime-changes")
+        await self._wal.start()
+
+    async def stop(self) -> None:
+        await self._wal.stop()
+        if self._worker is not None:
+            self._worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker
+            self._worker = None
+        self._subs.clear()
+
+    async def validate(self, binding: dict) -> str | None:
+        return await validate_binding(self.ctx.require_pool(), binding, self.publication)
+
+    async def subscribe(self, sub: ChangeSubscription) -> None:
+        state = _Sub(sub, [parse_binding(b) for b in sub.bindings])
+        try:
+            await asyncio.wait_for(self._wal.live.wait(), SUBSCRIBE_TIMEOUT)
+        except asyncio.TimeoutError:
+            raise RuntimeError("Realtime was unable to connect to the project database") from None
+        self._subs[sub] = state
+
+    def unsubscribe(self, sub: ChangeSubscription) -> None:
+        self._subs.pop(sub, None)
+
+    def update_claims(self, sub: ChangeSubscription, claims: dict) -> None:
+        sub.claims = claims
+        state = self._subs.get(sub)
+        if state is not None:
+            state.set_claims(claims)
+
+    @property
+    def live(self) -> asyncio.Event:
+        """Set while the change feed streams (tests wait on it)."""
+        return self._wal.live
+
+    # -- feed ----------------------------------------------------------------------------------------
+
+    def _feed_down(self, reason: str) -> None:
+        for state in list(self._subs.values()):
+            try:
+                state.sub.on_error(FEED_DOWN)
+            except Exception:
+                log.exception("realtime: on_error of %s failed", state.sub.topic)
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            size = len(batch[0].changes)
+            while size < MAX_BATCH and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+                size += len(batch[-1].changes)
+            try:
+                if self._subs and size:
+                    await self._process(batch)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("realtime: %d changes could not be delivered", size)
+            finally:
+                for txn in batch:
+                    self._wal.confirm(txn.end_lsn)
+                self.batches += 1
+
+    async def _process(self, batch: list[Transaction]) -> None:
+        pool = self.ctx.require_pool()
+        subs = list(self._subs.values())
+        # 1. match
+        work: list[tuple[Transaction, Change, list[tuple[_Sub, dict[tuple | None, list[int]]]]]] = []
+        relations: dict[int, Relation] = {}
+        for txn in batch:
+            for change in txn.changes:
+                rel = change.relation
+                matched = []
+                for state in subs:
+                    groups: dict[tuple | None, list[int]] = {}
+                    for b in state.bindings:
+                        if b.matches(rel.schema, rel.name, change.kind) and self._passes(rel, b, change):
+                            groups.setdefault(b.select, []).append(b.id)
+                    if groups:
+                        matched.append((state, groups))
+                if matched:
+                    work.append((txn, change, matched))
+                    relations[id(rel)] = rel
+        if not work:
+            return
+        # 2. catalog facts: types, primary keys, RLS flag, column privileges of each role involved
+        await self.types.ensure(pool, {c.type_oid for r in relations.values() for c in r.columns})
+        await self._ensure_roles(pool, {s.role for _, _, m in work for s, _ in m})
+        for rel in relations.values():
+            await self._ensure_meta(pool, rel, {s.role for _, c, m in work if c.relation is rel for s, _ in m})
+        # 3. RLS: one query per distinct claims for all its candidate rows
+        checks: dict[str, tuple[_Sub, list[int]]] = {}
+        for i, (_txn, change, matched) in enumerate(work):
+            meta = change.relation.meta
+            if change.kind == "DELETE" or not meta["rls"] or not meta["pk"]:
+                continue
+            for state, _ in matched:
+                if self._roles.get(state.role) is False and meta["privs"][state.role][1]:
+                    checks.setdefault(state.key, (state, []))[1].append(i)
+        visible: dict[str, set[int]] = {}
+        if checks:
+            keys = list(checks)
+            results = await asyncio.gather(*(self._rls_check(pool, *checks[k], work) for k in keys))
+            visible = dict(zip(keys, results))
+        # 4. deliver, in commit order
+        for i, (txn, change, matched) in enumerate(work):
+            payloads: dict[tuple, dict] = {}
+            for state, groups in matched:
+                if self._subs.get(state.sub) is not state:
+                    continue  # unsubscribed meanwhile (or claims changed: state replaced)
+                data_error = self._access_error(change, state.role)
+                if data_error is None and state.key in checks and i not in visible.get(state.key, ()):
+                    continue
+                if data_error is None and self._roles.get(state.role) is None:
+                    continue
+                for select, ids in groups.items():
+                    pkey = (state.role, select)
+                    if pkey not in payloads:
+                        payloads[pkey] = self._payload(txn, change, state.role, select, data_error)
+                    try:
+                        state.sub.deliver(ids, payloads[pkey])
+                    except Exception:
+                        log.exception("realtime: deliver to %s failed", state.sub.topic)
+
+    # -- matching ------------------------------------------------------------------------------------
+
+    def _passes(self, rel: Relation, b: Binding, change: Change) -> bool:
+        if not b.filters:
+            return True
+        compiled = rel.meta.setdefault("filters", {})
+        preds = compiled.get(b.filters, False)
+        if preds is False:
+            preds = compiled[b.filters] = self._compile(rel, b)
+        if preds is None:
+            return False
+        values = change.old if change.kind == "DELETE" else change.new
+        if values is None:
+            return False
+        for idx, pred in preds:
+            value = values[idx]
+            if value is UNCHANGED and change.old is not None and change.kind == "UPDATE":
+                value = change.old[idx]
+            if not pred(value):
+                return False
+        return True
+
+    def _compile(self, rel: Relation, b: Binding) -> list | None:
+        index = {c.name: i for i, c in enumerate(rel.columns)}
+        preds = []
+        for f in b.filters:
+            if f.column not in index:
+                return None
+            col = rel.columns[index[f.column]]
+            info = self.types.base(col.type_oid)
+            try:
+                preds.append((index[f.column], compile_filter(f, info.name if info else "text")))
+            except Exception:
+                return None
+        return preds
+
+    # -- catalog ---------------------------------------------------------------------------------------
+
+    async def _ensure_roles(self, pool, roles: set[str]) -> None:
+        missing = [r for r in roles if r not in self._roles]
+        if missing:
+            rows = await pool.fetch("select rolname, rolbypassrls or rolsuper from pg_catalog.pg_roles "
+                                    "where rolname = any($1::text[])", missing)
+            found = {r[0]: r[1] for r in rows}
+            for role in missing:
+                self._roles[role] = found.get(role)
+                if role not in found:
+                    log.warning("realtime: subscribers claim role %r, which does not exist", role)
+
+    async def _ensure_meta(self, pool, rel: Relation, roles: set[str]) -> None:
+        """rel.meta: rls, pk [(name, type)], privs {role: (columns [{name,type}], pk selectable)}."""
+        meta = rel.meta
+        if "rls" not in meta:
+            rows = await pool.fetch(
+                """select c.relrowsecurity, a.attname, format_type(a.atttypid, a.atttypmod)
+                   from pg_catalog.pg_class c
+                   left join pg_catalog.pg_index i on i.indrelid = c.oid and i.indisprimary
+                   left join lateral unnest(i.indkey) with ordinality k(attnum, n) on true
+                   left join pg_catalog.pg_attribute a on a.attrelid = c.oid and a.attnum = k.attnum
+                   where c.oid = $1 order by k.n""", rel.relid)
+            meta["rls"] = bool(rows and rows[0][0])
+            meta["pk"] = [(r[1], r[2]) for r in rows if r[1] is not None]
+            meta["privs"] = {}
+        pk_names = {name for name, _ in meta["pk"]}
+        for role in roles:
+            if role in meta["privs"] or self._roles.get(role) is None:
+                continue
+            rows = await pool.fetch(
+                """select a.attname, t.typname from pg_catalog.pg_attribute a
+                   join pg_catalog.pg_type t on t.oid = a.atttypid
+                   where a.attrelid = $1 and a.attnum > 0 and not a.attisdropped
+                     and has_column_privilege($2, a.attrelid, a.attnum, 'SELECT')
+                   order by a.attnum""", rel.relid, role)
+            columns = [{"name": r[0], "type": r[1]} for r in rows]
+            names = {c["name"] for c in columns}
+            meta["privs"][role] = (columns, bool(pk_names) and pk_names <= names)
+
+    # -- RLS -------------------------------------------------------------------------------------------
+
+    async def _rls_check(self, pool, state: _Sub, indexes: list[int], work: list) -> set[int]:
+        """Indexes (into ``work``) of the rows ``state``'s claims may SELECT now. One round trip for the
+        settings, one for the check; the rollback happens after the answer is handed back."""
+        per_table: dict[int, tuple[Relation, list[int]]] = {}
+        for i in indexes:
+            rel = work[i][1].relation
+            per_table.setdefault(id(rel), (rel, []))[1].append(i)
+        parts, args = [], []
+        for t, (rel, idxs) in enumerate(per_table.values()):
+            pk = rel.meta["pk"]
+            pos = {c.name: n for n, c in enumerate(rel.columns)}
+            cols, conds = [], []
+            for j, (name, typ) in enumerate(pk):
+                values = []
+                for i in idxs:
+                    change = work[i][1]
+                    v = change.new[pos[name]]
+                    if v is UNCHANGED and change.old is not None:
+                        v = change.old[pos[name]]
+                    values.append(v if isinstance(v, str) else None)
+                args.append(values)
+                cols.append(f"${len(args)}::text[]")
+                conds.append(f"x.{_ident(name)} = k.v{j}::{typ}")
+            args.append(idxs)
+            cols.append(f"${len(args)}::int[]")
+            names = ", ".join([f"v{j}" for j in range(len(pk))] + ["i"])
+            table = f"{_ident(rel.schema)}.{_ident(rel.name)}"
+            parts.append(f"select k.i from unnest({', '.join(cols)}) as k({names}) "
+                         f"where exists (select 1 from {table} x where {' and '.join(conds)})")
+        sql = " union all ".join(parts)
+        setup = (f"begin; set local role {_ident(state.role)}; "
+                 f"select set_config('request.jwt.claims', {_literal(state.claims_json)}, true), "
+                 f"set_config('request.jwt.claim.sub', {_literal(str(state.sub.claims.get('sub') or ''))}, true), "
+                 f"set_config('request.jwt.claim.role', {_literal(state.role)}, true)")
+        answer: asyncio.Future[set[int]] = asyncio.get_running_loop().create_future()
+
+        async def run() -> None:
+            async with self._rls_gate, pool.acquire() as conn:
+                try:
+                    await conn.execute(setup)
+                    rows = await conn.fetch(sql, *args)
+                    answer.set_result({r[0] for r in rows})
+                except Exception as exc:
+                    log.warning("realtime: RLS check for role %s failed: %s", state.role, exc)
+                    if not answer.done():
+                        answer.set_result(set())
+                finally:
+                    with contextlib.suppress(Exception):
+                        await conn.execute("rollback")
+
+        task = asyncio.create_task(run())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return await answer
+
+    # -- payloads --------------------------------------------------------------------------------------
+
+    def _access_error(self, change: Change, role: str) -> str | None:
+        if change.kind == "DELETE":
+            return None
+        meta = change.relation.meta
+        if not meta["pk"]:
+            return "Error 400: Bad Request, no primary key"
+        privs = meta["privs"].get(role)
+        if privs is not None and not privs[1]:
+            return "Error 401: Unauthorized"
+        return None
+
+    def _payload(self, txn: Transaction, change: Change, role: str, select: tuple | None,
+                 error: str | None) -> dict:
+        rel = change.relation
+        ts = pg_timestamp(txn.commit_ts)
+        data = {"schema": rel.schema, "table": rel.name,
+                "commit_timestamp": ts.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z",
+                "type": change.kind}
+        if error is not None:
+            data.update(columns=[], errors=[error])
+            return data
+        meta = rel.meta
+        pk = [name for name, _ in meta["pk"]]
+        columns = meta["privs"].get(role, ([], False))[0]
+        if select is not None:
+            columns = [c for c in columns if c["name"] in select or c["name"] in pk]
+        allowed = {c["name"] for c in columns}
+        data["columns"] = columns
+        data["errors"] = None
+        new = self._values(rel, change.new, change.old) if change.new is not None else None
+        old = self._values(rel, change.old, None, keys_only=change.old_kind == "K") if change.old else None
+        if change.kind in ("INSERT", "UPDATE"):
+            data["record"] = {k: v for k, v in new.items() if k in allowed}
+        if change.kind == "UPDATE":
+            source = old if old is not None else {k: new[k] for k in pk if k in new}
+            data["old_record"] = {k: v for k, v in source.items() if k in allowed}
+        elif change.kind == "DELETE":
+            source = old or {}
+            if meta["rls"]:
+                source = {k: v for k, v in source.items() if k in pk}
+            data["old_record"] = {k: v for k, v in source.items() if k in allowed}
+        return data
+
+    def _values(self, rel: Relation, values: list, fallback: list | None, keys_only: bool = False) -> dict:
+        out = {}
+        for i, col in enumerate(rel.columns):
+            if keys_only and not col.key:
+                continue
+            v = values[i]
+            if v is UNCHANGED:
+                if fallback is None or fallback[i] is UNCHANGED:
+                    continue
+                v = fallback[i]
+            out[col.name] = self.types.to_json(col.type_oid, v)
+        return out

@@ -324,6 +324,21 @@ async def test_raising_an_open_alert_again_escalates_it(db):
                                  patient_id(RIVERSIDE, 5)) == len(first)
 
 
+async def test_escalation_annunciates_an_acknowledged_alert_again(db):
+    nurse = provider_id(RIVERSIDE, NURSE)
+    async with rolled_back(db):
+        alert = (await raise_alert(db, patient_id(RIVERSIDE, 2), "medium"))[nurse]
+        await act_as(db, provider_user(RIVERSIDE, NURSE))
+        acked = await db.fetchrow("select * from acknowledge_alert($1, $2)", alert["id"], uuid.uuid4())
+        assert acked["state"] == "acknowledged"
+        await db.execute("reset role")
+        same = (await raise_alert(db, patient_id(RIVERSIDE, 2), "low", message="lower"))[nurse]
+        assert same["state"] == "acknowledged"  # a milder repeat changes nothing
+        worse = (await raise_alert(db, patient_id(RIVERSIDE, 2), "high", message="SpO2 89 % (limit 91 %)"))[nurse]
+        assert (worse["id"], worse["state"], worse["priority"]) == (alert["id"], "active", "high")
+        assert worse["acknowledged_at"] is None
+
+
 async def test_acknowledge_is_idempotent_per_action_id(db):
     nurse = provider_id(RIVERSIDE, NURSE)
     action = uuid.uuid4()

@@ -197,9 +197,12 @@ begin
 
   if v_open_rank is not null then
     if v_rank > v_open_rank then
+      -- A worse condition is annunciated again (IEC 60601-1-8): an acknowledged or accepted alert
+      -- returns to 'active'; who accepted it stays on record.
       update public.patient_alerts a
          set priority = p_priority, message = p_message, value = p_value, limit_value = p_limit,
-             unit = p_unit, news2_score = p_news2
+             unit = p_unit, news2_score = p_news2, state = 'active',
+             acknowledged_by = null, acknowledged_at = null
        where a.patient_id = p_patient_id and a.kind = p_kind
          and a.state in ('active', 'acknowledged', 'accepted');
       perform private.write_audit(v_tenant, 'alert.escalate', 'patient_alerts', v_event::text,

@@ -139,25 +139,24 @@ class AuthService:
         token = body.get("refresh_token")
         if not isinstance(token, str) or not token:
             raise _error(400, "validation_failed", "refresh_token required")
-        async with self.ctx.require_pool().acquire() as conn:
-            async with conn.transaction():
-                row = await conn.fetchrow("select * from auth.refresh_tokens where token = $1 for update", token)
-                if row is None or row["session_id"] is None:
-                    raise _error(400, "refresh_token_not_found", "Invalid Refresh Token: Refresh Token Not Found")
-                if row["revoked"]:
-                    row = await conn.fetchrow(
-                        "select * from auth.refresh_tokens where parent = $1 and not revoked "
-                        "and created_at > now() - make_interval(secs => $2)",
-                        token, float(REUSE_INTERVAL_S),
-                    )
-                if row is not None:
-                    return await self._rotate(conn, row)
-                # Reuse outside the grace interval: treat as theft and end the whole session. The
-                # revocation commits with this transaction; the error is answered after it.
-                await conn.execute(
-                    "update auth.refresh_tokens set revoked = true, updated_at = now() "
-                    "where session_id = (select session_id from auth.refresh_tokens where token = $1)", token,
+        async with self.ctx.require_pool().acquire() as conn, conn.transaction():
+            row = await conn.fetchrow("select * from auth.refresh_tokens where token = $1 for update", token)
+            if row is None or row["session_id"] is None:
+                raise _error(400, "refresh_token_not_found", "Invalid Refresh Token: Refresh Token Not Found")
+            if row["revoked"]:
+                row = await conn.fetchrow(
+                    "select * from auth.refresh_tokens where parent = $1 and not revoked "
+                    "and created_at > now() - make_interval(secs => $2)",
+                    token, float(REUSE_INTERVAL_S),
                 )
+            if row is not None:
+                return await self._rotate(conn, row)
+            # Reuse outside the grace interval: treat as theft and end the whole session. The
+            # revocation commits with this transaction; the error is answered after it.
+            await conn.execute(
+                "update auth.refresh_tokens set revoked = true, updated_at = now() "
+                "where session_id = (select session_id from auth.refresh_tokens where token = $1)", token,
+            )
         raise _error(400, "refresh_token_already_used", "Invalid Refresh Token: Already Used")
 
     async def _rotate(self, conn: asyncpg.Connection, row: asyncpg.Record) -> dict:

@@ -176,7 +176,20 @@ def _open_existing(path: Path, cipher: Cipher) -> tuple[Database, bool]:
         if code not in (_SQLITE_ERROR, _SQLITE_CORRUPT, _SQLITE_NOTADB):
             _close(db)
             raise StoreError(f"cannot open the local store {path}: {exc}") from exc
+        ours = ours or _header_application_id(path) == APPLICATION_ID  # SQLite may refuse to say
         raise _with_salvage(StoreFileError("corrupt", str(exc)), db, ours) from None
+
+
+def _header_application_id(path: Path) -> int | None:
+    """The application id in a database header (offset 68, big-endian), read without SQLite."""
+    try:
+        with path.open("rb") as file:
+            header = file.read(100)
+    except OSError:
+        return None
+    if len(header) < 72 or not header.startswith(b"SQLite format 3\x00"):
+        return None
+    return int.from_bytes(header[68:72], "big", signed=True)
 
 
 def _with_salvage(exc: StoreFileError, db: Database | None, ours: bool) -> StoreFileError:

@@ -47,7 +47,7 @@ class ChangeSubscription:
 class _Sub:
     """The hub's view of one subscription: parsed bindings and the claims' grouping key."""
 
-    __slots__ = ("sub", "bindings", "key", "role", "claims_json")
+    __slots__ = ("sub", "bindings", "key", "role")
 
     def __init__(self, sub: ChangeSubscription, bindings: list[Binding]):
         self.sub = sub
@@ -56,8 +56,7 @@ class _Sub:
 
     def set_claims(self, claims: dict) -> None:
         self.role = str(claims.get("role") or "anon")
-        self.claims_json = json.dumps(claims, sort_keys=True)
-        self.key = self.claims_json
+        self.key = json.dumps(claims, sort_keys=True)  # subscribers with equal claims see the same rows
 
 
 def _ident(name: str) -> str:
@@ -156,8 +155,12 @@ class PostgresChangesHub:
     async def _process(self, batch: list[Transaction]) -> None:
         pool = self.ctx.require_pool()
         subs = list(self._subs.values())
+        await self.types.ensure(pool, {c.type_oid for t in batch for ch in t.changes for c in ch.relation.columns
+                                       if c.type_oid not in self.types.types})
         # 1. match
-        work: list[tuple[Transaction, Change, list[tuple[_Sub, dict[tuple | None, list[int]]]]]] = []
+        # (txn, change, [(subscriber, claims key, role, {select: binding ids})]); key and role are
+        # snapshotted so that a claims update during the batch cannot skip a check
+        work: list[tuple[Transaction, Change, list[tuple[_Sub, str, str, dict]]]] = []
         relations: dict[int, Relation] = {}
         for txn in batch:
             for change in txn.changes:
@@ -169,46 +172,46 @@ class PostgresChangesHub:
                         if b.matches(rel.schema, rel.name, change.kind) and self._passes(rel, b, change):
                             groups.setdefault(b.select, []).append(b.id)
                     if groups:
-                        matched.append((state, groups))
+                        matched.append((state, state.key, state.role, groups))
                 if matched:
                     work.append((txn, change, matched))
                     relations[id(rel)] = rel
         if not work:
             return
-        # 2. catalog facts: types, primary keys, RLS flag, column privileges of each role involved
-        await self.types.ensure(pool, {c.type_oid for r in relations.values() for c in r.columns})
-        await self._ensure_roles(pool, {s.role for _, _, m in work for s, _ in m})
+        # 2. catalog facts: primary keys, RLS flag, column privileges of each role involved
+        await self._ensure_roles(pool, {role for _, _, m in work for _, _, role, _ in m})
         for rel in relations.values():
-            await self._ensure_meta(pool, rel, {s.role for _, c, m in work if c.relation is rel for s, _ in m})
+            await self._ensure_meta(pool, rel, {role for _, c, m in work if c.relation is rel for _, _, role, _ in m})
         # 3. RLS: one query per distinct claims for all its candidate rows
-        checks: dict[str, tuple[_Sub, list[int]]] = {}
+        checks: dict[str, tuple[_Sub, str, list[int]]] = {}
         for i, (_txn, change, matched) in enumerate(work):
             meta = change.relation.meta
             if change.kind == "DELETE" or not meta["rls"] or not meta["pk"]:
                 continue
-            for state, _ in matched:
-                if self._roles.get(state.role) is False and meta["privs"][state.role][1]:
-                    checks.setdefault(state.key, (state, []))[1].append(i)
-        visible: dict[str, set[int]] = {}
+            for state, key, role, _ in matched:
+                if self._roles.get(role) is False and meta["privs"][role][1]:
+                    entry = checks.setdefault(key, (state, role, []))
+                    if not entry[2] or entry[2][-1] != i:
+                        entry[2].append(i)
+        hidden: set[tuple[str, int]] = set()
         if checks:
             keys = list(checks)
             results = await asyncio.gather(*(self._rls_check(pool, *checks[k], work) for k in keys))
-            visible = dict(zip(keys, results))
+            for key, seen in zip(keys, results):
+                hidden.update((key, i) for i in checks[key][2] if i not in seen)
         # 4. deliver, in commit order
         for i, (txn, change, matched) in enumerate(work):
             payloads: dict[tuple, dict] = {}
-            for state, groups in matched:
-                if self._subs.get(state.sub) is not state:
-                    continue  # unsubscribed meanwhile (or claims changed: state replaced)
-                data_error = self._access_error(change, state.role)
-                if data_error is None and state.key in checks and i not in visible.get(state.key, ()):
+            for state, key, role, groups in matched:
+                if self._subs.get(state.sub) is not state or self._roles.get(role) is None:
+                    continue  # unsubscribed meanwhile, or a role that does not exist
+                if (key, i) in hidden:
                     continue
-                if data_error is None and self._roles.get(state.role) is None:
-                    continue
+                error = self._access_error(change, role)
                 for select, ids in groups.items():
-                    pkey = (state.role, select)
+                    pkey = (role, select)
                     if pkey not in payloads:
-                        payloads[pkey] = self._payload(txn, change, state.role, select, data_error)
+                        payloads[pkey] = self._payload(txn, change, role, select, error)
                     try:
                         state.sub.deliver(ids, payloads[pkey])
                     except Exception:
@@ -230,8 +233,10 @@ class PostgresChangesHub:
             return False
         for idx, pred in preds:
             value = values[idx]
-            if value is UNCHANGED and change.old is not None and change.kind == "UPDATE":
+            if value is UNCHANGED and change.old_kind == "O":
                 value = change.old[idx]
+            elif change.kind == "DELETE" and change.old_kind == "K" and not rel.columns[idx].key:
+                value = UNCHANGED  # not in the replica identity: absent, so the filter fails
             if not pred(value):
                 return False
         return True
@@ -293,7 +298,7 @@ class PostgresChangesHub:
 
     # -- RLS -------------------------------------------------------------------------------------------
 
-    async def _rls_check(self, pool, state: _Sub, indexes: list[int], work: list) -> set[int]:
+    async def _rls_check(self, pool, state: _Sub, role: str, indexes: list[int], work: list) -> set[int]:
         """Indexes (into ``work``) of the rows ``state``'s claims may SELECT now. One round trip for the
         settings, one for the check; the rollback happens after the answer is handed back."""
         per_table: dict[int, tuple[Relation, list[int]]] = {}
@@ -310,7 +315,7 @@ class PostgresChangesHub:
                 for i in idxs:
                     change = work[i][1]
                     v = change.new[pos[name]]
-                    if v is UNCHANGED and change.old is not None:
+                    if v is UNCHANGED and change.old_kind == "O":
                         v = change.old[pos[name]]
                     values.append(v if isinstance(v, str) else None)
                 args.append(values)
@@ -323,25 +328,28 @@ class PostgresChangesHub:
             parts.append(f"select k.i from unnest({', '.join(cols)}) as k({names}) "
                          f"where exists (select 1 from {table} x where {' and '.join(conds)})")
         sql = " union all ".join(parts)
-        setup = (f"begin; set local role {_ident(state.role)}; "
-                 f"select set_config('request.jwt.claims', {_literal(state.claims_json)}, true), "
-                 f"set_config('request.jwt.claim.sub', {_literal(str(state.sub.claims.get('sub') or ''))}, true), "
-                 f"set_config('request.jwt.claim.role', {_literal(state.role)}, true)")
+        claims = json.loads(state.key)
+        setup = (f"begin; set local role {_ident(role)}; "
+                 f"select set_config('request.jwt.claims', {_literal(state.key)}, true), "
+                 f"set_config('request.jwt.claim.sub', {_literal(str(claims.get('sub') or ''))}, true), "
+                 f"set_config('request.jwt.claim.role', {_literal(role)}, true)")
         answer: asyncio.Future[set[int]] = asyncio.get_running_loop().create_future()
 
         async def run() -> None:
-            async with self._rls_gate, pool.acquire() as conn:
-                try:
-                    await conn.execute(setup)
-                    rows = await conn.fetch(sql, *args)
-                    answer.set_result({r[0] for r in rows})
-                except Exception as exc:
-                    log.warning("realtime: RLS check for role %s failed: %s", state.role, exc)
-                    if not answer.done():
-                        answer.set_result(set())
-                finally:
-                    with contextlib.suppress(Exception):
-                        await conn.execute("rollback")
+            try:
+                async with self._rls_gate, pool.acquire() as conn:
+                    try:
+                        await conn.execute(setup)
+                        rows = await conn.fetch(sql, *args)
+                        answer.set_result({r[0] for r in rows})
+                    finally:
+                        with contextlib.suppress(Exception):
+                            await conn.execute("rollback")
+            except Exception as exc:
+                log.warning("realtime: RLS check for role %s failed: %s", role, exc)
+            finally:
+                if not answer.done():
+                    answer.set_result(set())  # nothing is visible when the check cannot run
 
         task = asyncio.create_task(run())
         self._background.add(task)
@@ -379,7 +387,8 @@ class PostgresChangesHub:
         allowed = {c["name"] for c in columns}
         data["columns"] = columns
         data["errors"] = None
-        new = self._values(rel, change.new, change.old) if change.new is not None else None
+        full_old = change.old if change.old_kind == "O" else None
+        new = self._values(rel, change.new, full_old) if change.new is not None else None
         old = self._values(rel, change.old, None, keys_only=change.old_kind == "K") if change.old else None
         if change.kind in ("INSERT", "UPDATE"):
             data["record"] = {k: v for k, v in new.items() if k in allowed}

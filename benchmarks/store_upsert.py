@@ -18,14 +18,14 @@ import sqlite3
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tjv_desktop.store import LocalStore  # noqa: E402
 
-START = datetime(2026, 11, 24, tzinfo=timezone.utc)
+START = datetime(2026, 11, 24, tzinfo=UTC)
 
 
 def make_rows(count: int, version: datetime) -> list[dict]:
@@ -65,7 +65,11 @@ def run(path: Path | None, rows: int, batch: int) -> dict:
     results = {}
     for phase, data in (("insert", first), ("update", newer), ("replay", newer)):
         seconds, changed = timed(store, data, batch)
-        results[phase] = {"seconds": round(seconds, 3), "rows_per_s": round(rows / seconds), "changed": changed}
+        results[phase] = {
+            "seconds": round(seconds, 3),
+            "rows_per_s": round(rows / seconds),
+            "changed": changed,
+        }
     store.close()
     if path is not None:
         results["file_bytes"] = path.stat().st_size
@@ -94,7 +98,9 @@ def main() -> None:
     for mode in ("file", "memory"):
         for phase in ("insert", "update", "replay"):
             r = figures[mode][phase]
-            print(f"{mode:6} {phase:6} {r['rows_per_s']:>9,} rows/s  ({r['seconds']} s, {r['changed']} changed)")
+            print(
+                f"{mode:6} {phase:6} {r['rows_per_s']:>9,} rows/s  ({r['seconds']} s, {r['changed']} changed)"
+            )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(figures, indent=2) + "\n")

@@ -230,9 +230,9 @@ select md5('seed-alert-' || e.event_id || '-' || a.provider_id)::uuid, e.event_i
        now() - make_interval(hours => e.age_h) + interval '3 hours'
 from (values
   ('f1000000-0000-4000-8000-000000001003', 'c0000000-0000-4000-8000-000000001003', 'medium', 'fever',
-   'Temperature 38.4 °C above 38.0 °C', 38.4, 38.0, '°C', 26, 'b0000000-0000-4000-8000-000000001001'),
+   'Temperature 38.4 °C (limit 38.0 °C)', 38.4, 38.0, '°C', 26, 'b0000000-0000-4000-8000-000000001001'),
   ('f1000000-0000-4000-8000-000000002006', 'c0000000-0000-4000-8000-000000002006', 'high', 'tachycardia',
-   'Heart rate 132 bpm above 130 bpm', 132, 130, 'bpm', 20, 'b0000000-0000-4000-8000-000000002001')
+   'Heart rate 132 /min (limit 130 /min)', 132, 130, 'bpm', 20, 'b0000000-0000-4000-8000-000000002001')
 ) as e(event_id, patient_id, priority, kind, message, value, limit_value, unit, age_h, acked_by)
 join public.provider_assignments a on a.patient_id = e.patient_id::uuid and a.active
 on conflict do nothing;

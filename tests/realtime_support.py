@@ -9,6 +9,7 @@ import time
 import uuid
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import aiohttp
 import asyncpg
@@ -191,7 +192,8 @@ async def realtime_server(pg_cluster, tmp_path, *, fake_hub: bool = True, **over
     """An aiohttp app with only the Realtime routes, on the session's PostgreSQL."""
     keys = ProjectKeys.load_or_create(tmp_path / "project-keys.json")
     pool = await make_pool(pg_cluster.dsn())
-    ctx = SandboxContext(keys=keys, cluster=None, pool=pool)
+    # ctx.db (the cluster's ClusterInfo) is what the change hub connects with
+    ctx = SandboxContext(keys=keys, cluster=SimpleNamespace(info=pg_cluster), pool=pool)
     hub = FakeChangesHub() if fake_hub else None
     config = RealtimeConfig(join_error_backoff=0, **overrides)
     if hub is not None:

@@ -556,3 +556,42 @@ async def test_supabase_client_channel_round_trip(realtime):
     await channel.send_broadcast("ping", {"n": 1})
     assert await asyncio.wait_for(got.get(), TIMEOUT) == {"event": "ping", "payload": {"n": 1}}
     await sb.remove_all_channels()
+
+
+async def test_python_client_resubscribes_after_postgres_restarts(sandbox):
+    """Fault: PostgreSQL restarts under the running sandbox. The channel reports the lost change stream
+    (CHANNEL_ERROR), rejoins by itself, is told "Subscribed to PostgreSQL" again and receives new changes."""
+    import asyncpg
+
+    metric = f"rt-restart-{time.time_ns()}"
+    client = AsyncRealtimeClient(f"{sandbox.url}/realtime/v1", token=sandbox.anon_key, auto_reconnect=False)
+    await client.connect()
+    await client.set_auth(sandbox.service_role_key)
+    states: asyncio.Queue = asyncio.Queue()
+    systems: asyncio.Queue = asyncio.Queue()
+    changes: asyncio.Queue = asyncio.Queue()
+    channel = client.channel("metrics-restart")
+    channel.on_postgres_changes("INSERT", changes.put_nowait, table="system_metrics", schema="public",
+                                filter=f"metric=eq.{metric}")
+    channel.on_system(lambda payload: systems.put_nowait(payload.message))
+    await channel.subscribe(lambda state, err: states.put_nowait(state))
+    assert await asyncio.wait_for(states.get(), TIMEOUT) == RealtimeSubscribeStates.SUBSCRIBED
+    assert await asyncio.wait_for(systems.get(), TIMEOUT) == "Subscribed to PostgreSQL"
+
+    await asyncio.to_thread(sandbox.restart_postgres)
+    assert await asyncio.wait_for(states.get(), 30) == RealtimeSubscribeStates.CHANNEL_ERROR
+    while (state := await asyncio.wait_for(states.get(), 60)) != RealtimeSubscribeStates.SUBSCRIBED:
+        assert state == RealtimeSubscribeStates.CHANNEL_ERROR
+    assert await asyncio.wait_for(systems.get(), 60) == "Subscribed to PostgreSQL"
+
+    conn = await asyncpg.connect(sandbox.db_url)
+    try:
+        tenant = await conn.fetchval("select id from public.tenants order by id limit 1")
+        await conn.execute("insert into public.system_metrics (tenant_id, metric, value) values ($1, $2, 1)",
+                           tenant, metric)
+        await conn.execute("delete from public.system_metrics where metric = $1", metric)
+    finally:
+        await conn.close()
+    change = await asyncio.wait_for(changes.get(), TIMEOUT)
+    assert change["data"]["record"]["metric"] == metric
+    await client.close()

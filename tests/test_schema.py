@@ -134,7 +134,11 @@ async def test_preparing_the_database_again_changes_nothing(db, pg_cluster):
 
 async def test_running_the_seed_again_adds_no_rows(db):
     before = await row_counts(db)
-    assert before["patients"] == 24 and before["providers"] == 8 and before["auth.users"] == 12
+    seeded = await db.fetchrow(
+        "select (select count(*) from patients where id::text like 'c0000000-%') as patients,"
+        " (select count(*) from providers where id::text like 'b0000000-%') as providers,"
+        " (select count(*) from auth.users where id::text like 'a0000000-%' or id::text like 'd0000000-%') as users")
+    assert (seeded["patients"], seeded["providers"], seeded["users"]) == (24, 8, 12)
     async with rolled_back(db):
         await db.execute((SUPABASE / "seed.sql").read_text())
         assert await row_counts(db) == before
@@ -296,6 +300,7 @@ async def raise_alert(conn, patient: uuid.UUID, priority="medium", kind="fever",
 
 async def test_raise_alert_routes_one_row_per_active_assignment(db):
     async with rolled_back(db):
+        audited = await db.fetchval("select count(*) from audit_log where action = 'alert.raise'")
         for n in (5, 9):
             expected = await ids(
                 db,
@@ -308,7 +313,7 @@ async def test_raise_alert_routes_one_row_per_active_assignment(db):
             assert len({r["event_id"] for r in routed.values()}) == 1
             await db.execute("reset role")
         assert provider_id(RIVERSIDE, NURSE) not in expected  # patient 9: the inactive assignment
-        assert await db.fetchval("select count(*) from audit_log where action = 'alert.raise'") == 2
+        assert await db.fetchval("select count(*) from audit_log where action = 'alert.raise'") == audited + 2
 
 
 async def test_raising_an_open_alert_again_escalates_it(db):
@@ -322,6 +327,21 @@ async def test_raising_an_open_alert_again_escalates_it(db):
         assert {(r["priority"], r["message"]) for r in higher.values()} == {("high", "Temperature 39.4 °C")}
         assert await db.fetchval("select count(*) from patient_alerts where patient_id = $1",
                                  patient_id(RIVERSIDE, 5)) == len(first)
+
+
+async def test_an_unassigned_patients_alert_goes_to_the_coordinators_never_nowhere(db):
+    async with rolled_back(db):
+        await db.execute("update provider_assignments set active = false where patient_id = $1",
+                         patient_id(RIVERSIDE, 4))
+        routed = await raise_alert(db, patient_id(RIVERSIDE, 4))
+        await db.execute("reset role")
+        coordinators = await ids(db, "select id from providers where tenant_id = (select tenant_id from patients "
+                                     "where id = $1) and role = 'coordinator' and active", patient_id(RIVERSIDE, 4))
+        assert coordinators and set(routed) == coordinators
+        await db.execute("update providers set active = false where id = any($1::uuid[])", list(coordinators))
+        err = await error_of(db, "select raise_alert($1, 'high', 'hypoxia', 'SpO2 89 % (limit 91 %)')",
+                             patient_id(RIVERSIDE, 4))
+        assert err.sqlstate == "P0001" and "no one to route to" in str(err)
 
 
 async def test_escalation_annunciates_an_acknowledged_alert_again(db):
@@ -393,6 +413,7 @@ async def test_alert_commands_are_refused_when_not_routed_or_misused(db):
 async def test_accept_shows_the_owner_on_every_copy_and_reject_hands_it_back(db):
     nurse, surgeon = provider_id(RIVERSIDE, NURSE), provider_id(RIVERSIDE, SURGEON)
     async with rolled_back(db):
+        accepts = await db.fetchval("select count(*) from audit_log where action = 'alert.accept'")
         routed = await raise_alert(db, patient_id(RIVERSIDE, 6), "high", "tachycardia", "Heart rate 134")
         await act_as(db, provider_user(RIVERSIDE, SURGEON))
         accept_action = uuid.uuid4()
@@ -410,7 +431,7 @@ async def test_accept_shows_the_owner_on_every_copy_and_reject_hands_it_back(db)
         replay = await db.fetchrow("select * from accept_alert($1, $2)", routed[surgeon]["id"], accept_action)
         assert replay["state"] == "rejected"
         await db.execute("reset role")
-        assert await db.fetchval("select count(*) from audit_log where action = 'alert.accept'") == 1
+        assert await db.fetchval("select count(*) from audit_log where action = 'alert.accept'") == accepts + 1
         assert nurse in routed
 
 
@@ -448,6 +469,7 @@ async def test_clinicians_cannot_write_alerts_status_or_vitals_directly(db):
 
 async def test_audit_log_rejects_update_and_delete_even_for_service_role(db):
     async with rolled_back(db):
+        audited = await db.fetchval("select count(*) from audit_log where action = 'alert.raise'")
         await raise_alert(db, patient_id(RIVERSIDE, 3))
         for role in ("service_role", None):
             if role:
@@ -457,7 +479,7 @@ async def test_audit_log_rejects_update_and_delete_even_for_service_role(db):
             for sql in ("update audit_log set action = 'forged'", "delete from audit_log", "truncate audit_log"):
                 err = await error_of(db, sql)
                 assert "append-only" in str(err), (role, sql)
-        assert await db.fetchval("select count(*) from audit_log where action = 'alert.raise'") == 1
+        assert await db.fetchval("select count(*) from audit_log where action = 'alert.raise'") == audited + 1
 
 
 # --- realtime authorization ---------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,7 +21,7 @@ from tjv_desktop.store import (
 
 KEY = bytes(range(32))
 OTHER_KEY = bytes(range(32, 64))
-NOW = datetime(2026, 11, 24, 14, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
 
 PATIENT_NAME = "Margarethe Quellenberg"
 MRN = "MRN-99417-QX"
@@ -52,7 +52,13 @@ def alert(alert_id="al-1", *, updated_at="2026-11-24T13:00:00+00:00", state="rai
 
 
 def patient(patient_id="pt-1", updated_at="2026-11-24T10:00:00Z") -> dict:
-    return {"id": patient_id, "full_name": PATIENT_NAME, "mrn": MRN, "procedure": "TKA", "updated_at": updated_at}
+    return {
+        "id": patient_id,
+        "full_name": PATIENT_NAME,
+        "mrn": MRN,
+        "procedure": "TKA",
+        "updated_at": updated_at,
+    }
 
 
 def vital(vital_id: int, measured_at: datetime, patient_id="pt-1", **values) -> dict:
@@ -120,7 +126,9 @@ def test_patient_identifiers_never_reach_the_disk_in_clear(store: LocalStore, db
             "patients": [patient()],
             "alerts": [alert()],
             "vitals": [vital(1, NOW, note=f"{PATIENT_NAME} short of breath")],
-            "messages": [{"id": "m-1", "patient_id": "pt-1", "body": f"Hello {PATIENT_NAME}", "updated_at": iso(NOW)}],
+            "messages": [
+                {"id": "m-1", "patient_id": "pt-1", "body": f"Hello {PATIENT_NAME}", "updated_at": iso(NOW)}
+            ],
         }
     )
     store.audit("pr-1", "alarm.audio_paused", "alert", "al-1", {"patient": PATIENT_NAME, "mrn": MRN})
@@ -203,7 +211,9 @@ def test_a_wrong_key_sets_the_file_aside_and_salvages_the_outbox(db_path: Path):
         assert (report.salvaged_outbox, report.salvaged_pending) == (2, 1)
         assert str(report.set_aside) in report.message and "2 outbox rows" in report.message
         pending = store.pending_commands()
-        assert [(c.action_id, c.kind, c.args) for c in pending] == [("act-pending", "reject", {"reason": "not on call"})]
+        assert [(c.action_id, c.kind, c.args) for c in pending] == [
+            ("act-pending", "reject", {"reason": "not on call"})
+        ]
         assert store.command("act-sent").state == "sent"
         assert store.active_alerts() == []
         assert store.record_command("acknowledge", "al-1", "act-sent", "pr-1") == ChangeSet()  # still once
@@ -292,11 +302,15 @@ def test_only_a_later_instant_replaces_a_stored_row(store: LocalStore):
 
     older = store.apply("alerts", [alert(updated_at="2026-11-24T12:59:59.999999Z", priority="x")])
     same_instant = store.apply("alerts", [alert(updated_at="2026-11-24T14:00:00+01:00", priority="y")])
-    string_later_but_older = store.apply("alerts", [alert(updated_at="2026-11-24T13:30:00+01:00", priority="z")])
+    string_later_but_older = store.apply(
+        "alerts", [alert(updated_at="2026-11-24T13:30:00+01:00", priority="z")]
+    )
     assert not older and not same_instant and not string_later_but_older
     assert current_priority() == "low"
 
-    string_earlier_but_newer = store.apply("alerts", [alert(updated_at="2026-11-24T08:30:00-05:00", priority="high")])
+    string_earlier_but_newer = store.apply(
+        "alerts", [alert(updated_at="2026-11-24T08:30:00-05:00", priority="high")]
+    )
     assert string_earlier_but_newer["alerts"].updated == {"al-1"}
     assert current_priority() == "high"
 
@@ -342,7 +356,7 @@ def test_a_batch_across_tables_is_one_transaction(store: LocalStore, monkeypatch
     assert sealed == ["patients", "patients", "alerts"]  # the fault hit after the first table was written
     monkeypatch.undo()
     assert store.patient_list() == [] and store.get("alerts", "a") is None
-    assert store.cursor("vitals") == datetime(2026, 11, 24, 12, tzinfo=timezone.utc)
+    assert store.cursor("vitals") == datetime(2026, 11, 24, 12, tzinfo=UTC)
     assert store.data_age() == age_before
 
 
@@ -362,7 +376,11 @@ def test_record_command_shows_queues_and_audits_in_one_transaction(store: LocalS
     changes = store.record_command("acknowledge", "al-1", "act-1", "pr-1")
     assert changes.keys("alerts") == {"al-1"} and changes["outbox"].inserted == {"act-1"}
     shown = store.get("alerts", "al-1")
-    assert (shown["state"], shown["server_state"], shown["pending_action_id"]) == ("acknowledged", "raised", "act-1")
+    assert (shown["state"], shown["server_state"], shown["pending_action_id"]) == (
+        "acknowledged",
+        "raised",
+        "act-1",
+    )
     assert [(c.action_id, c.state, c.attempts) for c in store.pending_commands()] == [("act-1", "pending", 0)]
     entry = store.audit_trail(entity_id="al-1")[0]
     assert (entry.actor, entry.action, entry.details["action_id"]) == ("pr-1", "command.acknowledge", "act-1")
@@ -402,7 +420,11 @@ def test_sent_command_gives_way_to_the_server_row(store: LocalStore):
     )
     assert changes.keys("alerts") == {"al-1"}
     shown = store.get("alerts", "al-1")
-    assert (shown["state"], shown["pending_action_id"], shown["acknowledged_by"]) == ("acknowledged", None, "pr-1")
+    assert (shown["state"], shown["pending_action_id"], shown["acknowledged_by"]) == (
+        "acknowledged",
+        None,
+        "pr-1",
+    )
     assert store.command("act-1").state == "sent"
     assert [e.action for e in store.audit_trail(entity_id="al-1")] == ["command.sent", "command.acknowledge"]
 
@@ -449,14 +471,19 @@ def test_cursors_only_move_forward_and_resync_starts_before_them(store: LocalSto
     assert store.cursor("vitals") is None and store.resync_since("vitals", timedelta(minutes=2)) is None
     store.set_cursor("vitals", "2026-11-24T14:00:00+01:00")
     store.set_cursor("vitals", "2026-11-24T12:30:00Z")  # earlier: ignored
-    assert store.cursor("vitals") == datetime(2026, 11, 24, 13, tzinfo=timezone.utc)
-    assert store.resync_since("vitals", timedelta(minutes=2)) == datetime(2026, 11, 24, 12, 58, tzinfo=timezone.utc)
+    assert store.cursor("vitals") == datetime(2026, 11, 24, 13, tzinfo=UTC)
+    assert store.resync_since("vitals", timedelta(minutes=2)) == datetime(2026, 11, 24, 12, 58, tzinfo=UTC)
     store.apply_batch({"vitals": [vital(1, NOW)]}, cursors={"vitals": NOW})
     assert store.cursor("vitals") == NOW
 
 
 def test_prune_vitals_removes_only_rows_older_than_72_hours(store: LocalStore):
-    ages = {1: timedelta(hours=73), 2: timedelta(hours=72, seconds=1), 3: timedelta(hours=71, minutes=59), 4: timedelta()}
+    ages = {
+        1: timedelta(hours=73),
+        2: timedelta(hours=72, seconds=1),
+        3: timedelta(hours=71, minutes=59),
+        4: timedelta(),
+    }
     store.apply("vitals", [vital(i, NOW - age) for i, age in ages.items()])
     assert store.prune_vitals(NOW) == 2
     kept = store.vitals_for_patient("pt-1", NOW - timedelta(days=30))
@@ -475,7 +502,9 @@ def test_queries_for_the_monitoring_screens(store: LocalStore):
                 alert("other", patient_id="pt-2", provider_id="pr-2", priority="medium"),
             ],
             "patients": [patient("pt-1"), patient("pt-2")],
-            "patient_status": [{"patient_id": "pt-1", "status": "deteriorating", "news2_score": 6, "updated_at": iso(NOW)}],
+            "patient_status": [
+                {"patient_id": "pt-1", "status": "deteriorating", "news2_score": 6, "updated_at": iso(NOW)}
+            ],
             "vitals": [
                 vital(10, NOW - timedelta(minutes=10)),
                 vital(11, NOW - timedelta(minutes=1), heart_rate=120),
@@ -494,7 +523,10 @@ def test_queries_for_the_monitoring_screens(store: LocalStore):
     assert [a["id"] for a in second.alerts] == ["other", "high-old"] and second.next_before is None
 
     entries = store.patient_list()
-    assert [(e.patient_id, e.patient["full_name"]) for e in entries] == [("pt-1", PATIENT_NAME), ("pt-2", PATIENT_NAME)]
+    assert [(e.patient_id, e.patient["full_name"]) for e in entries] == [
+        ("pt-1", PATIENT_NAME),
+        ("pt-2", PATIENT_NAME),
+    ]
     assert entries[0].status["news2_score"] == 6 and entries[1].status is None
 
     window = store.vitals_for_patient("pt-1", NOW - timedelta(hours=1), NOW)

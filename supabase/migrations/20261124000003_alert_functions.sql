@@ -227,6 +227,21 @@ begin
     join public.providers pr on pr.id = a.provider_id
    where a.patient_id = p_patient_id and a.active and pr.active and pr.tenant_id = v_tenant;
 
+  -- An alert is never dropped: a patient nobody is actively assigned to goes to the tenant's
+  -- coordinators, and with no coordinator either the writer gets an error instead of silence.
+  if not found then
+    insert into public.patient_alerts (event_id, tenant_id, patient_id, provider_id, priority, kind, message,
+                                       value, limit_value, unit, news2_score)
+    select v_event, v_tenant, p_patient_id, pr.id, p_priority, p_kind, p_message,
+           p_value, p_limit, p_unit, p_news2
+      from public.providers pr
+     where pr.tenant_id = v_tenant and pr.active and pr.role in ('coordinator', 'admin');
+    if not found then
+      raise exception 'alert for patient % has no one to route to: no active assignment and no coordinator',
+        p_patient_id using errcode = 'P0001';
+    end if;
+  end if;
+
   select coalesce(jsonb_agg(jsonb_build_object('alert_id', a.id, 'provider_id', a.provider_id)), '[]')
     into v_rows from public.patient_alerts a where a.event_id = v_event;
   perform private.write_audit(v_tenant, 'alert.raise', 'patient_alerts', v_event::text, p_patient_id, null,

@@ -8,8 +8,8 @@ permanently refused command reverts to it, and a newer server row replaces both.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from .changes import ChangeSet
@@ -78,13 +78,19 @@ class CommandsMixin:
                 f"command.{kind}",
                 "alert",
                 alert_id,
-                {"action_id": action_id, "args": dict(args or {}), "previous_state": previous and previous[0]},
+                {
+                    "action_id": action_id,
+                    "args": dict(args or {}),
+                    "previous_state": previous and previous[0],
+                },
             )
         changes = ChangeSet.of("outbox", inserted=[action_id])
         return changes | ChangeSet.of("alerts", updated=[alert_id] if changed else [])
 
     def command(self, action_id: str) -> Command | None:
-        row = self._execute(f"SELECT {_COMMAND_COLUMNS} FROM outbox WHERE action_id = ?", [action_id]).fetchone()
+        row = self._execute(
+            f"SELECT {_COMMAND_COLUMNS} FROM outbox WHERE action_id = ?", [action_id]
+        ).fetchone()
         return _command(row) if row else None
 
     def pending_commands(self, actor: str | None = None) -> list[Command]:
@@ -112,7 +118,9 @@ class CommandsMixin:
                 [canonical(self._clock()), action_id],
             )
             if command.state != "sent":
-                self._audit_row(command.actor, "command.sent", "alert", command.alert_id, {"action_id": action_id})
+                self._audit_row(
+                    command.actor, "command.sent", "alert", command.alert_id, {"action_id": action_id}
+                )
             if server_row is not None:
                 changes = changes | self._restore_alert(command.alert_id, action_id)
         return changes

@@ -64,7 +64,9 @@ class Cipher:
         key_id = self.key_id_of(blob)
         aead = self._aead.get(key_id) if key_id is not None else None
         if aead is None:
-            raise StoreKeyError(f"{table} {pk!r}: written with key id {key_id}, which this store does not hold")
+            raise StoreKeyError(
+                f"{table} {pk!r}: written with key id {key_id}, which this store does not hold"
+            )
         nonce = blob[_HEADER : _HEADER + NONCE_BYTES]
         try:
             return aead.decrypt(nonce, blob[_HEADER + NONCE_BYTES :], blob[:_HEADER] + _binding(table, pk))
@@ -72,8 +74,7 @@ class Cipher:
             raise StoreKeyError(f"{table} {pk!r}: does not decrypt with key id {key_id}") from None
 
     def seal_json(self, value: Any, table: str, pk: Any) -> bytes:
-        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_json_default)
-        return self.seal(text.encode(), table, pk)
+        return self.seal(_ENCODER.encode(value).encode(), table, pk)
 
     def open_json(self, blob: bytes, table: str, pk: Any) -> Any:
         return json.loads(self.open(blob, table, pk))
@@ -85,6 +86,9 @@ def _json_default(value: Any) -> str:
     if isinstance(value, UUID):
         return str(value)
     raise StoreDataError(f"cannot store a value of type {type(value).__name__}")
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_json_default)
 
 
 def _binding(table: str, pk: Any) -> bytes:

@@ -9,6 +9,7 @@ permission) raise instead: they say nothing about the file, which must not be th
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 from dataclasses import dataclass
@@ -71,7 +72,9 @@ def open_file(path: Path, cipher: Cipher, now: datetime) -> tuple[Database, Open
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     if not _has_content(path):
-        return create(path, cipher), OpenReport("created", f"Created a new encrypted local store at {path}.", path)
+        return create(path, cipher), OpenReport(
+            "created", f"Created a new encrypted local store at {path}.", path
+        )
     try:
         db, rekeyed = _open_existing(path, cipher)
     except StoreFileError as exc:
@@ -88,7 +91,9 @@ def open_file(path: Path, cipher: Cipher, now: datetime) -> tuple[Database, Open
         with db.atomic():
             reencrypt(db, cipher, cipher)
     note = " Its data was re-encrypted with the current key." if rekeyed else ""
-    return db, OpenReport("opened", f"Opened the encrypted local store at {path}.{note}", path, rekeyed=rekeyed)
+    return db, OpenReport(
+        "opened", f"Opened the encrypted local store at {path}.{note}", path, rekeyed=rekeyed
+    )
 
 
 def create(path: Path, cipher: Cipher) -> Database:
@@ -200,10 +205,8 @@ def _with_salvage(exc: StoreFileError, db: Database | None, ours: bool) -> Store
 
 def _close(db: Database | None) -> None:
     if db is not None:
-        try:
+        with contextlib.suppress(sqlite3.Error):
             db.close()
-        except sqlite3.Error:
-            pass
 
 
 def _verify_key(db: Database, cipher: Cipher) -> bool:
@@ -237,7 +240,7 @@ def read_outbox(db: Database) -> tuple[dict, ...]:
         cursor = db.execute("SELECT * FROM outbox ORDER BY rowid")
         names = [d[0] for d in cursor.description]
         while (row := cursor.fetchone()) is not None:
-            rows.append(dict(zip(names, row)))
+            rows.append(dict(zip(names, row, strict=False)))
     except sqlite3.Error:
         pass
     return tuple(rows)

@@ -134,9 +134,14 @@ class QueriesMixin:
             key: self._decrypt("patient_status", key, blob)
             for key, blob in self._execute("SELECT patient_id, payload FROM patient_status").fetchall()
         }
-        return [PatientEntry(pid, patients.get(pid), statuses.get(pid)) for pid in sorted(patients.keys() | statuses.keys())]
+        return [
+            PatientEntry(pid, patients.get(pid), statuses.get(pid))
+            for pid in sorted(patients.keys() | statuses.keys())
+        ]
 
-    def vitals_for_patient(self, patient_id: str, since: datetime | str, until: datetime | str | None = None) -> list[dict]:
+    def vitals_for_patient(
+        self, patient_id: str, since: datetime | str, until: datetime | str | None = None
+    ) -> list[dict]:
         """A patient's vitals measured in [since, until], oldest first."""
         sql = "SELECT id, payload FROM vitals WHERE patient_id = ? AND measured_at >= ?"
         params: list[Any] = [patient_id, canonical(since)]
@@ -178,7 +183,9 @@ class QueriesMixin:
 
     def data_age(self) -> DataAge:
         meta = dict(
-            self._execute("SELECT name, value FROM meta WHERE name IN ('newest_update', 'last_received')").fetchall()
+            self._execute(
+                "SELECT name, value FROM meta WHERE name IN ('newest_update', 'last_received')"
+            ).fetchall()
         )
         return DataAge(from_canonical(meta.get("newest_update")), from_canonical(meta.get("last_received")))
 
@@ -191,6 +198,14 @@ class QueriesMixin:
             params.append(entity_id)
         rows = self._execute(sql + f" ORDER BY id DESC LIMIT {int(limit)}", params).fetchall()
         return [
-            AuditEntry(r[0], from_canonical(r[1]), r[2], r[3], r[4], r[5], self._decrypt("audit", r[0], r[6]) if r[6] else None)
+            AuditEntry(
+                r[0],
+                from_canonical(r[1]),
+                r[2],
+                r[3],
+                r[4],
+                r[5],
+                self._decrypt("audit", r[0], r[6]) if r[6] else None,
+            )
             for r in rows
         ]

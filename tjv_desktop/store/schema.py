@@ -80,7 +80,10 @@ TABLES: dict[str, TableSpec] = {
             "vitals",
             "id",
             int,
-            (_col("patient_id"), _col("measured_at", "measured_at", "recorded_at", "updated_at", kind="instant")),
+            (
+                _col("patient_id"),
+                _col("measured_at", "measured_at", "recorded_at", "updated_at", kind="instant"),
+            ),
             server_names=("vital_signs",),
         ),
         TableSpec("messages", "id", str, (_col("patient_id"),)),

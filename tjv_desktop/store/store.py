@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ Clock = Callable[[], datetime]
 
 
 def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class LocalStore(CommandsMixin, QueriesMixin):
@@ -73,7 +73,9 @@ class LocalStore(CommandsMixin, QueriesMixin):
             opening.initialise(db, cipher, persistent=False)
             return cls(db, cipher, None, opening.memory_report(), clock)
         if key is None:
-            raise ValueError("a store file needs an encryption key: patient data is never written unencrypted")
+            raise ValueError(
+                "a store file needs an encryption key: patient data is never written unencrypted"
+            )
         cipher = Cipher(key, key_id, retired_keys)
         path = Path(path)
         try:
@@ -174,7 +176,9 @@ class LocalStore(CommandsMixin, QueriesMixin):
             values.append(value)
         return values
 
-    def _apply_rows(self, spec: TableSpec, rows: Iterable[Mapping[str, Any]]) -> tuple[TableChanges, str | None]:
+    def _apply_rows(
+        self, spec: TableSpec, rows: Iterable[Mapping[str, Any]]
+    ) -> tuple[TableChanges, str | None]:
         latest: dict[Any, tuple[str, Mapping[str, Any]]] = {}
         for row in rows:
             key = self._key(spec, row)

@@ -303,6 +303,8 @@ async def test_rls_each_subscriber_gets_only_rows_it_may_select(hub, pool):
         await conn.execute(f"insert into {PRIVATE} (owner, body, secret) values ($1, 'b-1', 'x')", bob)
         await conn.execute(f"insert into {PRIVATE} (owner, body, secret) values ($1, 'a-2', 'x')", alice)
     await pool.execute(f"update {PRIVATE} set body = 'a-1 edited', owner = $2 where id = $1", r1, bob)
+    # RLS is checked on the row as it is when the check runs (as Supabase does): let it see the update
+    await b.wait_count(2)
     await pool.execute(f"delete from {PRIVATE} where id = $1", r1)
     await service.wait_count(5)
     await b.wait_count(3)

@@ -230,9 +230,9 @@ async def test_kind3_in_becomes_kind4_for_v2_and_json_for_v1_and_binary_skips_v1
     await v1.assert_silent()  # binary payloads are never delivered to 1.0.0 sockets
 
     # a V1 text broadcast reaches V2 sockets as a text frame with null refs
-    v1_ref, _ = await realtime.raw("1.0.0"), None
-    jr, _ = await v1_ref.join("realtime:bin")
-    await v1_ref.send("realtime:bin", "broadcast", {"type": "broadcast", "event": "t", "payload": {"n": 1}}, "9", jr)
+    v1_sender = await realtime.raw("1.0.0")
+    jr, _ = await v1_sender.join("realtime:bin")
+    await v1_sender.send("realtime:bin", "broadcast", {"type": "broadcast", "event": "t", "payload": {"n": 1}}, "9", jr)
     assert await v2.recv() == [None, None, "realtime:bin", "broadcast", {"type": "broadcast", "event": "t", "payload": {"n": 1}}]
 
 
@@ -429,7 +429,7 @@ async def test_rest_batch_and_single_broadcast(realtime):
         await v1.join("realtime:news")
         await v2.send("realtime:news", "phx_join", {"config": {}}, "1", "1")
         await v2.recv()
-        priv, _ = await realtime.raw("1.0.0"), None
+        priv = await realtime.raw("1.0.0")
         await priv.join(f"realtime:{topic}", {"private": True}, access_token=realtime.user_token(user))
         http = await realtime.http()
         base = f"{realtime.url}/realtime/v1/api/broadcast"

@@ -69,8 +69,8 @@ class ChangeSet:
         return ChangeSet(merged)
 
     def __repr__(self) -> str:
-        parts = [
-            f"{name}: +{sorted(map(str, c.inserted))} ~{sorted(map(str, c.updated))} -{sorted(map(str, c.deleted))}"
-            for name, c in self.tables.items()
-        ]
+        parts = []
+        for name, c in self.tables.items():
+            marks = (("+", c.inserted), ("~", c.updated), ("-", c.deleted))
+            parts.append(f"{name}: " + " ".join(f"{m}{sorted(map(str, keys))}" for m, keys in marks if keys))
         return f"ChangeSet({'; '.join(parts)})"

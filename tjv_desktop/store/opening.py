@@ -13,7 +13,7 @@ import contextlib
 import os
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -264,7 +264,7 @@ def restore_outbox(db: Database, rows: tuple[dict, ...]) -> tuple[int, int]:
 
 def set_aside(path: Path, reason: str, now: datetime) -> Path:
     """Rename the file and its -wal/-shm to ``<name>.<reason>-<UTC time>``; returns the new path."""
-    stamp = now.strftime("%Y%m%dT%H%M%SZ")
+    stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
     aside = path.with_name(f"{path.name}.{reason}-{stamp}")
     n = 1
     while aside.exists():

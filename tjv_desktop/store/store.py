@@ -132,6 +132,7 @@ class LocalStore(CommandsMixin, QueriesMixin):
 
         Table names are the store's (alerts, patient_status, patients, vitals, messages, care_plans)
         or the server's (patient_alerts, vital_signs). Any bad row rolls the whole batch back.
+        Every call, even one that changes nothing, records that data arrived (``data_age``).
         """
         with self._db.atomic():
             changes: dict[str, TableChanges] = {}
@@ -282,7 +283,11 @@ class LocalStore(CommandsMixin, QueriesMixin):
         return cursor.rowcount
 
     def rotate_key(self, key: bytes, key_id: int) -> None:
-        """Re-encrypt everything with a new key (one transaction); the caller then keeps only it."""
+        """Re-encrypt everything with a new key and id, in one transaction.
+
+        Save the new key (with its id) before calling this and drop the old one after it returns; if
+        the app stops in between, open with ``retired_keys`` holding the old one.
+        """
         if key_id == self._cipher.key_id:
             raise ValueError("a new key needs a new key id")
         new = Cipher(key, key_id)

@@ -81,8 +81,11 @@ class Collector:
             self._changed.notify_all()
 
     async def wait(self, predicate, timeout: float = TIMEOUT):
-        async with self._changed:
-            await asyncio.wait_for(self._changed.wait_for(lambda: predicate(self)), timeout)
+        try:
+            async with self._changed:
+                await asyncio.wait_for(self._changed.wait_for(lambda: predicate(self)), timeout)
+        except asyncio.TimeoutError:
+            raise AssertionError(f"condition not met within {timeout} s; got {self.items} {self.errors}") from None
 
     async def wait_count(self, n: int) -> list[dict]:
         await self.wait(lambda c: len(c.items) >= n)
@@ -302,8 +305,10 @@ async def test_rls_each_subscriber_gets_only_rows_it_may_select(hub, pool):
                                  alice)
         await conn.execute(f"insert into {PRIVATE} (owner, body, secret) values ($1, 'b-1', 'x')", bob)
         await conn.execute(f"insert into {PRIVATE} (owner, body, secret) values ($1, 'a-2', 'x')", alice)
+    # RLS is checked on the row as it is when the check runs (as Supabase does): each step waits for the
+    # previous one to be delivered so that the next write cannot change what the check sees
+    await service.wait_count(3)
     await pool.execute(f"update {PRIVATE} set body = 'a-1 edited', owner = $2 where id = $1", r1, bob)
-    # RLS is checked on the row as it is when the check runs (as Supabase does): let it see the update
     await b.wait_count(2)
     await pool.execute(f"delete from {PRIVATE} where id = $1", r1)
     await service.wait_count(5)
@@ -316,8 +321,12 @@ async def test_rls_each_subscriber_gets_only_rows_it_may_select(hub, pool):
     assert seen(a1) == seen(a2) == [("INSERT", "a-1"), ("INSERT", "a-2"), ("DELETE", None)]
     # the update moved the row to bob: he sees it (the row as it is after the commit)
     assert seen(b) == [("INSERT", "b-1"), ("UPDATE", "a-1 edited"), ("DELETE", None)]
-    # anon may not select the table at all: never a row; a DELETE (never RLS-checked) carries no values
-    assert [(d["type"], d["columns"], d["old_record"]) for _, d in anon.items] == [("DELETE", [], {})]
+    # anon may not select the table at all: never a row. As on Supabase it gets "Error 401" rows (schema,
+    # table and type only) for inserts and updates, and the DELETE (never RLS-checked) without values
+    assert [(d["type"], d["errors"]) for _, d in anon.items] == [
+        ("INSERT", ["Error 401: Unauthorized"])] * 3 + [("UPDATE", ["Error 401: Unauthorized"]), ("DELETE", None)]
+    assert all("record" not in d and d["columns"] == [] for _, d in anon.items)
+    assert anon.items[-1][1]["old_record"] == {}
     assert len(service.items) == 5
     insert = a1.items[0][1]
     # columns and values limited to what the role may select (secret is not granted)

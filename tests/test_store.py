@@ -36,7 +36,7 @@ def iso(moment: datetime) -> str:
     return moment.isoformat()
 
 
-def alert(alert_id="al-1", *, updated_at="2026-11-24T13:00:00+00:00", state="raised", **extra) -> dict:
+def alert(alert_id="al-1", *, updated_at="2026-11-24T13:00:00+00:00", state="active", **extra) -> dict:
     row = {
         "id": alert_id,
         "patient_id": "pt-1",
@@ -380,7 +380,7 @@ def test_record_command_shows_queues_and_audits_in_one_transaction(store: LocalS
     shown = store.get("alerts", "al-1")
     assert (shown["state"], shown["server_state"], shown["pending_action_id"]) == (
         "acknowledged",
-        "raised",
+        "active",
         "act-1",
     )
     assert [(c.action_id, c.state, c.attempts) for c in store.pending_commands()] == [("act-1", "pending", 0)]
@@ -395,7 +395,7 @@ def test_record_command_shows_queues_and_audits_in_one_transaction(store: LocalS
     with pytest.raises(sqlite3.OperationalError):
         store.record_command("accept", "al-2", "act-2", "pr-1")
     monkeypatch.undo()
-    assert store.get("alerts", "al-2")["state"] == "raised"
+    assert store.get("alerts", "al-2")["state"] == "active"
     assert store.command("act-2") is None
 
 
@@ -445,7 +445,7 @@ def test_failed_commands_retry_then_revert_to_the_server_version(store: LocalSto
     command = store.command("act-1")
     assert (command.state, command.attempts) == ("failed", 2)
     shown = store.get("alerts", "al-1")
-    assert (shown["state"], shown["pending_action_id"]) == ("raised", None)
+    assert (shown["state"], shown["pending_action_id"]) == ("active", None)
     assert store.get("alerts", "al-1")["message"] == ALERT_MESSAGE
     assert store.pending_commands() == []
 

@@ -1,6 +1,6 @@
 """``tjv-desktop``: the application's command line.
 
-``--demo`` runs the whole product on this machine on the embedded sandbox with simulated patients.
+``watch`` runs the monitoring engine headless (see watch.py). ``--demo`` runs the whole product on this machine on the embedded sandbox with simulated patients.
 The monitoring window is not built yet (issue "The monitoring station"); until it is, the demo serves
 the sandbox with the simulator and prints how to reach it.
 """
@@ -24,6 +24,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["watch"]:
+        from . import watch
+
+        return watch.main(argv[1:])
     args = parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")

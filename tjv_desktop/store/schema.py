@@ -23,8 +23,9 @@ COMMAND_KINDS = ("acknowledge", "accept", "reject")
 COMMAND_STATES = ("pending", "sent", "failed")
 # The alert state shown while a command is pending, until a newer server row replaces it.
 OPTIMISTIC_STATES = {"acknowledge": "acknowledged", "accept": "accepted", "reject": "rejected"}
-# Alert states that no longer need a clinician; every other state counts as active.
-CLOSED_ALERT_STATES = ("resolved", "dismissed", "cancelled", "expired")
+# Alert states that no longer need a clinician (supabase/migrations: active, acknowledged, accepted,
+# rejected, resolved); every other state counts as open.
+CLOSED_ALERT_STATES = ("resolved",)
 PRIORITY_RANK = {"high": 0, "medium": 1, "low": 2}
 
 

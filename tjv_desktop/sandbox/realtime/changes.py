@@ -106,7 +106,7 @@ class PostgresChangesHub:
         state = _Sub(sub, [parse_binding(b) for b in sub.bindings])
         try:
             await asyncio.wait_for(self._wal.live.wait(), SUBSCRIBE_TIMEOUT)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise RuntimeError("Realtime was unable to connect to the project database") from None
         self._subs[sub] = state
 

@@ -13,7 +13,7 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -201,7 +201,7 @@ def _timestamptz(text: str) -> datetime:
     if text.endswith(("z", "Z")):
         text = text[:-1] + "+00:00"
     value = datetime.fromisoformat(text)
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _decimal(text: str) -> Decimal:
@@ -240,7 +240,7 @@ def compile_filter(f: Filter, type_name: str) -> Callable[[Any], bool]:
         return coerce(text) if isinstance(text, str) else None
 
     if f.op == "is":
-        want = {"null": None, "true": True, "false": False, "unknown": None}.get(f.value, None)
+        want = {"null": None, "true": True, "false": False, "unknown": None}.get(f.value)
 
         def is_(text: Any) -> bool:
             if not isinstance(text, str) and text is not None:

@@ -1,0 +1,310 @@
+"""One supervised realtime connection per signed-in user (architecture §4, §5).
+
+realtime-py 2.34 never checks heartbeat replies and gives up reconnecting after a few failures, so the
+library's own reconnect is off and this supervisor is the single owner of the connection:
+
+- it builds a fresh official client per connection attempt, joins the channel plan, and reconnects
+  forever with capped exponential backoff and jitter (1 s doubling to 30 s);
+- a liveness probe (a broadcast echoed to ourselves on the provider channel) must come back within
+  ``probe_deadline`` seconds, so a half-open or black-holed socket is declared lost within that bound;
+- channels the library closed (e.g. after an expired token) are re-created on the live socket;
+- every time a channel's postgres changes go live (the server's "Subscribed to PostgreSQL"), the
+  ``on_live`` callback fires so the sync engine resyncs: Realtime delivers at most once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from realtime import AsyncRealtimeChannel, AsyncRealtimeClient, RealtimeSubscribeStates
+
+from .health import Health, LinkState
+
+log = logging.getLogger(__name__)
+
+PROBE_EVENT = "tjv-probe"
+MAX_IDS_PER_CHANNEL = 100
+
+
+@dataclass(frozen=True)
+class ChannelSpec:
+    """One channel of the plan. ``name`` is the sub-topic (``provider:<id>``)."""
+
+    name: str
+    private: bool = True
+    postgres: tuple[dict, ...] = ()
+    broadcast_events: tuple[str, ...] = ()
+    probe: bool = False  # carries the liveness probe (needs broadcast self=True)
+
+
+@dataclass(frozen=True)
+class Change:
+    """A postgres change as delivered: table, type and the row images."""
+
+    channel: str
+    table: str
+    type: str
+    record: dict | None
+    old_record: dict | None
+    commit_timestamp: str
+
+
+def channel_plan(provider_id: str, tenant_id: str | None, patient_ids: list[str]) -> list[ChannelSpec]:
+    """Architecture §4: alerts on the provider channel; vitals and status per ≤100 patients."""
+    plan = [ChannelSpec(
+        f"provider:{provider_id}",
+        postgres=(
+            {"event": "INSERT", "schema": "public", "table": "patient_alerts", "filter": f"provider_id=eq.{provider_id}"},
+            {"event": "UPDATE", "schema": "public", "table": "patient_alerts", "filter": f"provider_id=eq.{provider_id}"},
+        ),
+        probe=True,
+    )]
+    ids = sorted(patient_ids)
+    for n, start in enumerate(range(0, len(ids), MAX_IDS_PER_CHANNEL)):
+        group = ",".join(ids[start:start + MAX_IDS_PER_CHANNEL])
+        plan.append(ChannelSpec(
+            f"vitals:{provider_id}:{n}",
+            postgres=(
+                {"event": "INSERT", "schema": "public", "table": "vital_signs", "filter": f"patient_id=in.({group})"},
+                {"event": "*", "schema": "public", "table": "patient_status", "filter": f"patient_id=in.({group})"},
+            ),
+        ))
+    if tenant_id:
+        plan.append(ChannelSpec(f"tenant:{tenant_id}:announcements", broadcast_events=("announcement",)))
+    return plan
+
+
+class LinkLost(Exception):
+    """The connection is gone or unusable; the supervisor reconnects."""
+
+
+@dataclass
+class _Joined:
+    spec: ChannelSpec
+    channel: AsyncRealtimeChannel
+    live: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class RealtimeLink:
+    """Owns the realtime connection of one user. Callbacks are plain functions run on the event loop."""
+
+    def __init__(self, url: str, anon_key: str, token: Callable[[], str | None],
+                 plan: Callable[[], Awaitable[list[ChannelSpec]]], *,
+                 on_change: Callable[[Change], None], on_live: Callable[[str], None],
+                 on_state: Callable[[LinkState, str], None] | None = None,
+                 on_broadcast: Callable[[str, str, dict], None] | None = None,
+                 probe_deadline: float = 10.0, backoff_initial: float = 1.0, backoff_max: float = 30.0,
+                 join_timeout: float = 10.0, health: Health | None = None):
+        self.url = url.rstrip("/")
+        self.anon_key = anon_key
+        self._token = token
+        self._plan = plan
+        self._on_change = on_change
+        self._on_live = on_live
+        self._on_state = on_state
+        self._on_broadcast = on_broadcast
+        self.probe_deadline = probe_deadline
+        self.backoff_initial = backoff_initial
+        self.backoff_max = backoff_max
+        self.join_timeout = join_timeout
+        self.health = health or Health()
+        self._client: AsyncRealtimeClient | None = None
+        self._joined: dict[str, _Joined] = {}
+        self._probes: dict[str, float] = {}
+        self._probe_back = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self._stopping = False
+        self._lost_reason: str | None = None
+
+    # --- lifecycle ----------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._supervise(), name="tjv-realtime-supervisor")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self._teardown()
+        self._set_state(LinkState.STOPPED, "stopped")
+
+    @property
+    def state(self) -> LinkState:
+        return self.health.state
+
+    def _set_state(self, state: LinkState, reason: str = "") -> None:
+        if state is self.health.state and reason == self.health.state_reason:
+            return
+        self.health.state, self.health.state_since, self.health.state_reason = state, time.time(), reason
+        log.info("realtime %s%s", state.value, f": {reason}" if reason else "")
+        if self._on_state is not None:
+            self._on_state(state, reason)
+
+    def backoff_delay(self, attempt: int) -> float:
+        """Capped exponential backoff with jitter: 1, 2, 4 … 30 s, each scaled by 0.5–1.0."""
+        return min(self.backoff_max, self.backoff_initial * 2 ** max(0, attempt - 1)) * random.uniform(0.5, 1.0)
+
+    async def _supervise(self) -> None:
+        attempt = 0
+        first = True
+        while not self._stopping:
+            self._set_state(LinkState.CONNECTING if first else LinkState.RECONNECTING,
+                            "" if first else f"attempt {attempt}")
+            try:
+                await self._connect()
+                attempt = 0
+                self._set_state(LinkState.CONNECTED)
+                await self._watch()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # any failure of one attempt ends it; the loop decides what next
+                reason = str(exc) or exc.__class__.__name__
+                self._set_state(LinkState.LOST, reason)
+            await self._teardown()
+            if not first or attempt:
+                self.health.reconnects += 1
+            first = False
+            attempt += 1
+            delay = self.backoff_delay(attempt)
+            self._set_state(LinkState.RECONNECTING, f"next attempt in {delay:.1f} s")
+            await asyncio.sleep(delay)
+
+    async def _teardown(self) -> None:
+        client, self._client = self._client, None
+        self._joined.clear()
+        self._probes.clear()
+        if client is not None:
+            with contextlib.suppress(Exception):  # the socket may already be dead; nothing to save
+                await asyncio.wait_for(client.close(), 2.0)
+
+    # --- connecting ---------------------------------------------------------------------------------
+
+    async def _connect(self) -> None:
+        token = self._token()
+        if not token:
+            raise LinkLost("not signed in")
+        client = AsyncRealtimeClient(f"{self.url}/realtime/v1", token=self.anon_key, auto_reconnect=False,
+                                     max_retries=1, timeout=int(self.join_timeout))
+        client.access_token = token
+        self._client = client
+        await asyncio.wait_for(client.connect(), self.join_timeout)
+        for spec in await self._plan():
+            await self._join(spec)
+
+    async def _join(self, spec: ChannelSpec) -> None:
+        assert self._client is not None
+        client = self._client
+        channel = client.channel(spec.name, {"config": {
+            "broadcast": {"ack": False, "self": spec.probe}, "presence": {"key": "", "enabled": False},
+            "private": spec.private}})
+        joined = _Joined(spec, channel)
+        for binding in spec.postgres:
+            channel.on_postgres_changes(binding["event"], self._postgres_callback(spec.name),
+                                        table=binding.get("table"), schema=binding.get("schema"),
+                                        filter=binding.get("filter"))
+        if spec.probe:
+            channel.on_broadcast(PROBE_EVENT, self._probe_echo)
+        for event in spec.broadcast_events:
+            channel.on_broadcast(event, lambda payload, name=spec.name: self._broadcast(name, payload))
+
+        def on_system(payload) -> None:
+            if payload.extension == "postgres_changes" and payload.message == "Subscribed to PostgreSQL":
+                joined.live.set()
+                self._on_live(spec.name)
+
+        channel.on_system(on_system)
+        outcome: asyncio.Future = asyncio.get_running_loop().create_future()
+
+        def on_subscribe(state: RealtimeSubscribeStates, error: Exception | None) -> None:
+            if not outcome.done():
+                outcome.set_result((state, error))
+            if state == RealtimeSubscribeStates.SUBSCRIBED and not spec.postgres:
+                self._on_live(spec.name)
+            elif state != RealtimeSubscribeStates.SUBSCRIBED:
+                joined.live.clear()
+                log.info("channel %s: %s %s", spec.name, state, error or "")
+
+        self._joined[spec.name] = joined
+        await channel.subscribe(on_subscribe)
+        state, error = await asyncio.wait_for(outcome, self.join_timeout)
+        if state != RealtimeSubscribeStates.SUBSCRIBED:
+            raise LinkLost(f"could not join {spec.name}: {state} {error or ''}".strip())
+
+    def _postgres_callback(self, name: str) -> Callable[[dict], None]:
+        def deliver(payload: dict) -> None:
+            self.health.messages_in.add()
+            data = payload["data"]
+            self._on_change(Change(name, data["table"], data["type"], data.get("record"), data.get("old_record"),
+                                   data["commit_timestamp"]))
+        return deliver
+
+    def _broadcast(self, name: str, payload: dict) -> None:
+        self.health.messages_in.add()
+        if self._on_broadcast is not None:
+            self._on_broadcast(name, payload.get("event", ""), payload.get("payload") or {})
+
+    # --- liveness -----------------------------------------------------------------------------------
+
+    def _probe_echo(self, payload: dict) -> None:
+        probe_id = (payload.get("payload") or {}).get("id")
+        sent = self._probes.pop(probe_id, None)
+        if sent is not None:
+            self.health.probe_rtts_ms.append((time.monotonic() - sent) * 1000)
+            self.health.last_probe_at = time.time()
+            self._probe_back.set()
+
+    async def _send_probe(self) -> None:
+        joined = next((j for j in self._joined.values() if j.spec.probe), None)
+        if joined is None or self._client is None:
+            raise LinkLost("no channel carries the liveness probe")
+        probe_id = uuid.uuid4().hex
+        self._probes[probe_id] = time.monotonic()
+        self.health.messages_out.add()
+        await joined.channel.send_broadcast(PROBE_EVENT, {"id": probe_id})
+
+    async def _watch(self) -> None:
+        """Returns (by raising LinkLost) when the connection is lost; otherwise probes forever."""
+        interval = max(0.5, self.probe_deadline / 4)
+        last_echo = time.monotonic()
+        while True:
+            client = self._client
+            if client is None or not client.is_connected:
+                raise LinkLost("socket closed")
+            await self._rejoin_closed_channels()
+            self._probe_back.clear()
+            # A send that cannot complete is a dead link too; the deadline below decides.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._send_probe(), interval)
+            try:
+                await asyncio.wait_for(self._probe_back.wait(), interval)
+                last_echo = time.monotonic()
+                await asyncio.sleep(interval)
+            except TimeoutError:
+                silent = time.monotonic() - last_echo
+                if silent >= self.probe_deadline:
+                    raise LinkLost(f"no answer from the server for {silent:.1f} s") from None
+
+    async def _rejoin_closed_channels(self) -> None:
+        assert self._client is not None
+        for name, joined in list(self._joined.items()):
+            if self._client.channels.get(joined.channel.topic) is not joined.channel:
+                log.info("channel %s was closed by the server; joining it again", name)
+                await self._join(joined.spec)
+
+    # --- token --------------------------------------------------------------------------------------
+
+    async def set_token(self, token: str) -> None:
+        """A refreshed access token: joined channels get it at once, future joins use it."""
+        if self._client is not None:
+            with contextlib.suppress(Exception):  # a dead socket takes the token on reconnect
+                await self._client.set_auth(token)

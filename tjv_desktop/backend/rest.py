@@ -1,0 +1,105 @@
+"""The REST queries of resync and the alert commands, over the official supabase client.
+
+Failures are sorted into the two kinds the sync engine acts on: ``TransientError`` (network, server
+busy, token being refreshed: try again later) and ``PermanentError`` (the server refused the request for
+good: do not retry).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+import httpx
+from postgrest.exceptions import APIError
+from supabase import AsyncClient
+
+log = logging.getLogger(__name__)
+
+PAGE = 1000
+ID_CHUNK = 100
+COMMAND_FUNCTIONS = {"acknowledge": "acknowledge_alert", "accept": "accept_alert", "reject": "reject_alert"}
+
+
+class RestError(Exception):
+    pass
+
+
+class TransientError(RestError):
+    """The request may succeed later (offline, timeout, 5xx, expired token)."""
+
+
+class PermanentError(RestError):
+    """The server refused the request; retrying cannot help."""
+
+
+def _classify(exc: Exception) -> RestError:
+    if isinstance(exc, APIError):
+        code = str(exc.code or "")
+        if code in ("PGRST301", "PGRST303", "PGRST001") or code.startswith(("08", "53", "57")):
+            return TransientError(f"{code}: {exc.message}")
+        return PermanentError(f"{code}: {exc.message}")
+    return TransientError(str(exc) or exc.__class__.__name__)
+
+
+def _iso(ts: datetime) -> str:
+    return ts.astimezone(UTC).isoformat()
+
+
+class RestGateway:
+    def __init__(self, client: AsyncClient):
+        self.client = client
+
+    async def _run(self, query):
+        try:
+            return (await query.execute()).data
+        except (APIError, httpx.HTTPError, OSError) as exc:
+            raise _classify(exc) from exc
+
+    async def patients(self) -> list[dict]:
+        return await self._run(self.client.table("patients").select("*").order("id"))
+
+    async def open_alerts(self, provider_id: str) -> list[dict]:
+        """Every alert routed to the provider that is not resolved: the bounded set resync takes whole."""
+        return await self._run(self.client.table("patient_alerts").select("*")
+                               .eq("provider_id", provider_id).neq("state", "resolved"))
+
+    async def alerts_by_id(self, ids: list[str]) -> list[dict]:
+        rows: list[dict] = []
+        for start in range(0, len(ids), ID_CHUNK):
+            rows += await self._run(self.client.table("patient_alerts").select("*").in_("id", ids[start:start + ID_CHUNK]))
+        return rows
+
+    async def statuses(self, patient_ids: list[str]) -> list[dict]:
+        rows: list[dict] = []
+        for start in range(0, len(patient_ids), ID_CHUNK):
+            rows += await self._run(self.client.table("patient_status").select("*")
+                                    .in_("patient_id", patient_ids[start:start + ID_CHUNK]))
+        return rows
+
+    async def changed_since(self, table: str, patient_ids: list[str], since: datetime | None) -> list[dict]:
+        """Rows of the patients' high-volume table with ``updated_at`` at or after ``since``, all pages."""
+        rows: list[dict] = []
+        for start in range(0, len(patient_ids), ID_CHUNK):
+            chunk = patient_ids[start:start + ID_CHUNK]
+            offset = 0
+            while True:
+                query = self.client.table(table).select("*").in_("patient_id", chunk)
+                if since is not None:
+                    query = query.gte("updated_at", _iso(since))
+                page = await self._run(query.order("updated_at").order("id").range(offset, offset + PAGE - 1))
+                rows += page
+                if len(page) < PAGE:
+                    break
+                offset += PAGE
+        return rows
+
+    async def command(self, kind: str, alert_id: str, action_id: str, args: dict | None = None) -> dict:
+        """Runs an alert command; the database function is idempotent on ``action_id``."""
+        params = {"p_alert_id": alert_id, "p_action_id": action_id}
+        if kind == "reject":
+            params["p_reason"] = (args or {}).get("reason")
+        try:
+            return (await self.client.rpc(COMMAND_FUNCTIONS[kind], params).execute()).data
+        except (APIError, httpx.HTTPError, OSError) as exc:
+            raise _classify(exc) from exc

@@ -1,0 +1,194 @@
+"""The offline-first sync engine (architecture §5).
+
+Live changes and resync results become idempotent, versioned upserts in the local store, applied in
+batches on the store's thread; each batch yields one change-set for the views. After every
+(re)subscription it resyncs: open alerts and patient status whole, high-volume tables from a cursor
+minus an overlap window. Commands go to the store and the outbox in one transaction, show at once, and
+are replayed when online; the database functions are idempotent on the action id, so a replay whose
+answer was lost is applied once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from tjv_desktop.backend.rest import PermanentError, TransientError
+from tjv_desktop.store import ChangeSet, LocalStore
+
+from .worker import StoreWorker
+
+log = logging.getLogger(__name__)
+
+LIVE_TABLES = {"patient_alerts", "patient_status", "vital_signs", "messages", "care_plans"}
+CURSORED = {"vital_signs": "vitals", "messages": "messages", "care_plans": "care_plans"}
+
+
+@dataclass(frozen=True)
+class ResyncResult:
+    rows: int
+    ms: float
+    changes: ChangeSet
+
+
+class SyncEngine:
+    """Owns the path network → store. ``rest`` is a backend.rest.RestGateway (or anything alike)."""
+
+    def __init__(self, worker: StoreWorker, rest, provider_id: str, *,
+                 on_changes: Callable[[ChangeSet], None] | None = None,
+                 on_resync: Callable[[ResyncResult], None] | None = None,
+                 overlap: timedelta = timedelta(minutes=2), batch_max: int = 500, health=None):
+        self.worker = worker
+        self.rest = rest
+        self.provider_id = provider_id
+        self.overlap = overlap
+        self.batch_max = batch_max
+        self.health = health
+        self._on_changes = on_changes
+        self._on_resync = on_resync
+        self._queue: asyncio.Queue = asyncio.Queue()
+        self._consumer: asyncio.Task | None = None
+        self._resync_task: asyncio.Task | None = None
+        self._resync_again = False
+        self._replay_lock = asyncio.Lock()
+        self.patient_ids: list[str] = []
+        self.online = False
+
+    # --- live path ----------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._consumer is None:
+            self._consumer = asyncio.create_task(self._consume(), name="tjv-sync-consumer")
+
+    async def stop(self) -> None:
+        for task in (self._consumer, self._resync_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    def submit(self, change) -> None:
+        """Called by the realtime link for every postgres change; never blocks."""
+        if change.table in LIVE_TABLES and change.record is not None:
+            self._queue.put_nowait(change)
+            if self.health is not None:
+                self.health.queue_depth = self._queue.qsize()
+
+    async def _consume(self) -> None:
+        while True:
+            first = await self._queue.get()
+            batch = [first]
+            while len(batch) < self.batch_max and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            if self.health is not None:
+                self.health.queue_depth = self._queue.qsize()
+            rows: dict[str, list[dict]] = {}
+            for change in batch:
+                rows.setdefault(change.table, []).append(change.record)
+            try:
+                changes = await self.worker.call(LocalStore.apply_batch, rows)
+            except Exception:  # a bad row must not stop the feed; resync repairs what was skipped
+                log.exception("could not apply a batch of %d live changes", len(batch))
+                continue
+            self._emit(changes)
+
+    def _emit(self, changes: ChangeSet) -> None:
+        if changes and self._on_changes is not None:
+            self._on_changes(changes)
+
+    # --- resync -------------------------------------------------------------------------------------
+
+    def request_resync(self, reason: str = "") -> None:
+        """Coalesces: a request during a resync runs one more resync after it."""
+        if self._resync_task is not None and not self._resync_task.done():
+            self._resync_again = True
+            return
+        self._resync_task = asyncio.create_task(self._resync_loop(reason), name="tjv-resync")
+
+    async def _resync_loop(self, reason: str) -> None:
+        while True:
+            self._resync_again = False
+            try:
+                await self.resync()
+                await self.replay_outbox()
+            except Exception as exc:  # offline again mid-resync: the next subscription retries
+                log.warning("resync failed (%s): %s", reason, exc)
+            if not self._resync_again:
+                return
+
+    async def load_patients(self) -> list[str]:
+        patients = await self.rest.patients()
+        changes = await self.worker.call(LocalStore.apply_batch, {"patients": patients})
+        self._emit(changes)
+        self.patient_ids = sorted(p["id"] for p in patients)
+        return self.patient_ids
+
+    async def resync(self) -> ResyncResult:
+        started = time.perf_counter()
+        patients = await self.rest.patients()
+        self.patient_ids = sorted(p["id"] for p in patients)
+        alerts = await self.rest.open_alerts(self.provider_id)
+        # Alerts we still show as open but the server no longer lists as open: fetch their final state.
+        local_open = {a["id"] for a in await self.worker.call(LocalStore.active_alerts, self.provider_id)}
+        vanished = sorted(local_open - {a["id"] for a in alerts})
+        if vanished:
+            alerts += await self.rest.alerts_by_id(vanished)
+        statuses = await self.rest.statuses(self.patient_ids)
+        batch: dict[str, list[dict]] = {"patients": patients, "patient_alerts": alerts, "patient_status": statuses}
+        cursors: dict[str, str] = {}
+        for table, cursor in CURSORED.items():
+            since = await self.worker.call(LocalStore.resync_since, cursor, self.overlap)
+            rows = await self.rest.changed_since(table, self.patient_ids, since)
+            batch[table] = rows
+            if rows:
+                cursors[cursor] = max(r["updated_at"] for r in rows)
+        changes = await self.worker.call(LocalStore.apply_batch, batch, cursors=cursors)
+        self._emit(changes)
+        result = ResyncResult(sum(len(r) for r in batch.values()), (time.perf_counter() - started) * 1000, changes)
+        if self.health is not None:
+            self.health.last_resync_at, self.health.last_resync_ms = time.time(), result.ms
+            self.health.last_resync_rows = result.rows
+        if self._on_resync is not None:
+            self._on_resync(result)
+        return result
+
+    # --- commands -----------------------------------------------------------------------------------
+
+    async def command(self, kind: str, alert_id: str, actor: str, args: dict | None = None) -> str:
+        """Records the command (store + outbox + audit, one transaction), shows it, sends it if online."""
+        action_id = str(uuid.uuid4())
+        changes = await self.worker.call(LocalStore.record_command, kind, alert_id, action_id, actor, args)
+        self._emit(changes)
+        if self.online:
+            asyncio.create_task(self.replay_outbox(), name="tjv-outbox")
+        return action_id
+
+    async def replay_outbox(self) -> int:
+        """Sends pending commands in order; returns how many reached the server."""
+        sent = 0
+        async with self._replay_lock:
+            for cmd in await self.worker.call(LocalStore.pending_commands):
+                try:
+                    row = await self.rest.command(cmd.kind, cmd.alert_id, cmd.action_id, cmd.args)
+                except PermanentError as exc:
+                    log.warning("command %s %s refused by the server: %s", cmd.kind, cmd.action_id, exc)
+                    self._emit(await self.worker.call(LocalStore.mark_command_failed, cmd.action_id, str(exc), True))
+                    continue
+                except TransientError as exc:
+                    await self.worker.call(LocalStore.mark_command_failed, cmd.action_id, str(exc), False)
+                    break  # keep order: the rest waits for the next chance
+                self._emit(await self.worker.call(LocalStore.mark_command_sent, cmd.action_id, row))
+                sent += 1
+        return sent
+
+    # --- reads the UI and watch need ---------------------------------------------------------------
+
+    async def data_age(self) -> timedelta | None:
+        age = await self.worker.call(LocalStore.data_age)
+        return age.age(datetime.now(UTC))

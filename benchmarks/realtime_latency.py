@@ -120,14 +120,16 @@ async def clients_main(url: str, tokens_file: str) -> None:
                 latencies.append(time.time() - record["sent_at"])
 
         def on_system(payload, i=i):
-            if payload.get("message") == "Subscribed to PostgreSQL":
+            if getattr(payload, "message", None) == "Subscribed to PostgreSQL":
                 subscribed.add(i)
-            elif payload.get("status") == "error":
-                errors.append(str(payload))
+
+        def on_state(state, error, i=i):
+            if error is not None:
+                errors.append(f"{state}: {error}")
 
         channel = client.channel(f"bench-{i}")
         channel.on_postgres_changes("INSERT", on_change, table=TABLE, schema="public").on_system(on_system)
-        await channel.subscribe()
+        await channel.subscribe(on_state)
         clients.append(client)
     deadline = time.monotonic() + 60
     while len(subscribed) < len(tokens) and time.monotonic() < deadline and not errors:
@@ -210,7 +212,9 @@ async def scenario_hub(sb, n: int, args) -> dict:
         batches = hub.batches - batches0
     finally:
         await hub.stop()
-    return report("hub", n, args, wrote, sum(received), summarize(latencies), extra={"batches": batches})
+    rls = hub._rls
+    return report("hub", n, args, wrote, sum(received), summarize(latencies),
+                  extra={"batches": batches, "rls_checks": rls.checks, "rls_repeats_not_yet_visible": rls.repeats})
 
 
 async def scenario_ws(sb, n: int, args) -> dict:

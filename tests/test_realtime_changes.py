@@ -10,7 +10,7 @@ import re
 import shutil
 import subprocess
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import asyncpg
@@ -84,7 +84,7 @@ class Collector:
         try:
             async with self._changed:
                 await asyncio.wait_for(self._changed.wait_for(lambda: predicate(self)), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise AssertionError(f"condition not met within {timeout} s; got {self.items} {self.errors}") from None
 
     async def wait_count(self, n: int) -> list[dict]:
@@ -153,8 +153,8 @@ async def test_insert_update_delete_payloads_with_typed_values(hub, pool):
     assert record["tags"] == ["alpha", "beta gamma", None] and record["counts"] == [1, 2, 3]
     assert record["doc"] == {"a": [1, {"b": None}], "c": "x"}
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", insert["commit_timestamp"])
-    committed = datetime.strptime(insert["commit_timestamp"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
-    assert abs((datetime.now(timezone.utc) - committed).total_seconds()) < 60
+    committed = datetime.strptime(insert["commit_timestamp"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    assert abs((datetime.now(UTC) - committed).total_seconds()) < 60
 
     assert update["type"] == "UPDATE" and update["record"] == {**record, "qty": 8}
     assert update["old_record"] == {"id": row_id}  # default replica identity: the primary key
@@ -264,7 +264,7 @@ async def test_filters_compare_by_column_type_and_null_fails(hub, pool):
         assert error is None
     await pool.executemany(
         f"insert into {ITEMS} (note, qty, price, ok, day, at, ref) values ($1, $2, $3, $4, $5, $6, $7)",
-        [("one", 1, 1.5, True, None, datetime(2026, 1, 2, tzinfo=timezone.utc), None),
+        [("one", 1, 1.5, True, None, datetime(2026, 1, 2, tzinfo=UTC), None),
          ("five", 5, 2.75, False, None, None, uuid.UUID("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11")),
          ("ten", 10, 10, None, datetime(2026, 3, 1).date(), None, None),
          ("nul", None, None, None, None, None, None),

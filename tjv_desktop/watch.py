@@ -134,7 +134,8 @@ async def watch(args: argparse.Namespace, out: JsonLines) -> int:
             return channel_plan(identity.provider_id, identity.tenant_id, ids)
 
         link = RealtimeLink(args.url, args.anon_key, lambda: auth.access_token, plan, on_change=engine.submit,
-                            on_live=engine.request_resync, on_state=on_state, probe_deadline=args.probe_deadline,
+                            on_live=engine.request_resync, on_gap=engine.note_gap, on_state=on_state,
+                            probe_deadline=args.probe_deadline,
                             health=health)
 
         def on_auth(event) -> None:

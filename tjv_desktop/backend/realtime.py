@@ -100,6 +100,7 @@ class RealtimeLink:
                  on_change: Callable[[Change], None], on_live: Callable[[str], None],
                  on_state: Callable[[LinkState, str], None] | None = None,
                  on_broadcast: Callable[[str, str, dict], None] | None = None,
+                 on_gap: Callable[[str], None] | None = None,
                  probe_deadline: float = 10.0, backoff_initial: float = 1.0, backoff_max: float = 30.0,
                  join_timeout: float = 10.0, health: Health | None = None):
         self.url = url.rstrip("/")
@@ -110,6 +111,7 @@ class RealtimeLink:
         self._on_live = on_live
         self._on_state = on_state
         self._on_broadcast = on_broadcast
+        self._on_gap = on_gap or (lambda _reason: None)
         self.probe_deadline = probe_deadline
         self.backoff_initial = backoff_initial
         self.backoff_max = backoff_max
@@ -157,22 +159,25 @@ class RealtimeLink:
     async def _supervise(self) -> None:
         attempt = 0
         first = True
+        ever_connected = False
         while not self._stopping:
             self._set_state(LinkState.CONNECTING if first else LinkState.RECONNECTING,
                             "" if first else f"attempt {attempt}")
             try:
                 await self._connect()
                 attempt = 0
+                if ever_connected:
+                    self.health.reconnects += 1
+                ever_connected = True
                 self._set_state(LinkState.CONNECTED)
                 await self._watch()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # any failure of one attempt ends it; the loop decides what next
                 reason = str(exc) or exc.__class__.__name__
+                self._on_gap(reason)
                 self._set_state(LinkState.LOST, reason)
             await self._teardown()
-            if not first or attempt:
-                self.health.reconnects += 1
             first = False
             attempt += 1
             delay = self.backoff_delay(attempt)
@@ -232,6 +237,7 @@ class RealtimeLink:
                 self._on_live(spec.name)
             elif state != RealtimeSubscribeStates.SUBSCRIBED:
                 joined.live.clear()
+                self._on_gap(f"channel {spec.name}: {state}")
                 log.info("channel %s: %s %s", spec.name, state, error or "")
 
         self._joined[spec.name] = joined

@@ -64,6 +64,20 @@ class RestGateway:
         return await self._run(self.client.table("patient_alerts").select("*")
                                .eq("provider_id", provider_id).neq("state", "resolved"))
 
+    async def alerts_changed_since(self, provider_id: str, since: datetime) -> list[dict]:
+        """Alerts of the provider changed at or after ``since``, open or not (e.g. raised and resolved
+        while this station was offline)."""
+        rows: list[dict] = []
+        offset = 0
+        while True:
+            page = await self._run(self.client.table("patient_alerts").select("*").eq("provider_id", provider_id)
+                                   .gte("updated_at", _iso(since)).order("updated_at").order("id")
+                                   .range(offset, offset + PAGE - 1))
+            rows += page
+            if len(page) < PAGE:
+                return rows
+            offset += PAGE
+
     async def alerts_by_id(self, ids: list[str]) -> list[dict]:
         rows: list[dict] = []
         for start in range(0, len(ids), ID_CHUNK):

@@ -90,6 +90,10 @@ class QueriesMixin:
             sql += f" LIMIT {int(limit)}"
         return [self._alert(r) for r in self._execute(sql, params).fetchall()]
 
+    def alerts_for_provider(self, provider_id: str) -> list[dict]:
+        """Every stored alert routed to the provider, open or closed."""
+        return self._alerts("provider_id = ?", [provider_id], "raised_at, id")
+
     def active_alerts(self, provider_id: str | None = None) -> list[dict]:
         """Alerts not yet closed, highest priority first, then newest first."""
         where, params = _OPEN, []

@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 
 LIVE_TABLES = {"patient_alerts", "patient_status", "vital_signs", "messages", "care_plans"}
 CURSORED = {"vital_signs": "vitals", "messages": "messages", "care_plans": "care_plans"}
+ALERTS_CURSOR = "alerts"
+# Cursor names of the tables whose live changes advance a cursor (while the feed has no gap).
+LIVE_CURSORS = {**CURSORED, "patient_alerts": ALERTS_CURSOR}
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,10 @@ class SyncEngine:
         self._replay_lock = asyncio.Lock()
         self.patient_ids: list[str] = []
         self.online = False
+        # True from the moment the live feed may have missed something until a resync covers it;
+        # meanwhile live changes do not advance cursors, so the resync starts before the gap.
+        self._gap = True
+        self._gap_seq = 0
 
     # --- live path ----------------------------------------------------------------------------------
 
@@ -91,8 +98,10 @@ class SyncEngine:
             rows: dict[str, list[dict]] = {}
             for change in batch:
                 rows.setdefault(change.table, []).append(change.record)
+            cursors = {} if self._gap else {
+                LIVE_CURSORS[t]: max(r["updated_at"] for r in rs) for t, rs in rows.items() if t in LIVE_CURSORS}
             try:
-                changes = await self.worker.call(LocalStore.apply_batch, rows)
+                changes = await self.worker.call(LocalStore.apply_batch, rows, cursors=cursors)
             except Exception:  # a bad row must not stop the feed; resync repairs what was skipped
                 log.exception("could not apply a batch of %d live changes", len(batch))
                 continue
@@ -103,6 +112,13 @@ class SyncEngine:
             self._on_changes(changes)
 
     # --- resync -------------------------------------------------------------------------------------
+
+    def note_gap(self, reason: str = "") -> None:
+        """The live feed may have missed changes (link lost, channel error): resync must cover them."""
+        if not self._gap:
+            log.info("live feed gap: %s", reason)
+        self._gap = True
+        self._gap_seq += 1
 
     def request_resync(self, reason: str = "") -> None:
         """Coalesces: a request during a resync runs one more resync after it."""
@@ -131,9 +147,13 @@ class SyncEngine:
 
     async def resync(self) -> ResyncResult:
         started = time.perf_counter()
+        gap_seq = self._gap_seq
         patients = await self.rest.patients()
         self.patient_ids = sorted(p["id"] for p in patients)
         alerts = await self.rest.open_alerts(self.provider_id)
+        alerts_since = await self.worker.call(LocalStore.resync_since, ALERTS_CURSOR, self.overlap)
+        if alerts_since is not None:
+            alerts += await self.rest.alerts_changed_since(self.provider_id, alerts_since)
         # Alerts we still show as open but the server no longer lists as open: fetch their final state.
         local_open = {a["id"] for a in await self.worker.call(LocalStore.active_alerts, self.provider_id)}
         vanished = sorted(local_open - {a["id"] for a in alerts})
@@ -142,6 +162,8 @@ class SyncEngine:
         statuses = await self.rest.statuses(self.patient_ids)
         batch: dict[str, list[dict]] = {"patients": patients, "patient_alerts": alerts, "patient_status": statuses}
         cursors: dict[str, str] = {}
+        if alerts:
+            cursors[ALERTS_CURSOR] = max(a["updated_at"] for a in alerts)
         for table, cursor in CURSORED.items():
             since = await self.worker.call(LocalStore.resync_since, cursor, self.overlap)
             rows = await self.rest.changed_since(table, self.patient_ids, since)
@@ -149,6 +171,8 @@ class SyncEngine:
             if rows:
                 cursors[cursor] = max(r["updated_at"] for r in rows)
         changes = await self.worker.call(LocalStore.apply_batch, batch, cursors=cursors)
+        if self._gap_seq == gap_seq:  # no new gap opened while this resync ran
+            self._gap = False
         self._emit(changes)
         result = ResyncResult(sum(len(r) for r in batch.values()), (time.perf_counter() - started) * 1000, changes)
         if self.health is not None:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from .filters import Binding, compile_filter, parse_binding, validate_binding
 from .pgoutput import UNCHANGED, Change, Relation, TypeCache, pg_timestamp
+from .rls import RlsChecker
 from .wal import PUBLICATION, Transaction, WalStream
 
 log = logging.getLogger(__name__)
@@ -59,14 +60,6 @@ class _Sub:
         self.key = json.dumps(claims, sort_keys=True)  # subscribers with equal claims see the same rows
 
 
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 class PostgresChangesHub:
     def __init__(self, ctx, publication: str = PUBLICATION):
         self.ctx = ctx
@@ -78,8 +71,7 @@ class PostgresChangesHub:
         self._wal = WalStream(lambda: ctx.db.dsn(), self._queue.put_nowait, self._feed_down,
                               publication=publication)
         self._worker: asyncio.Task | None = None
-        self._rls_gate = asyncio.Semaphore(RLS_CONCURRENCY)
-        self._background: set[asyncio.Task] = set()
+        self._rls = RlsChecker(RLS_CONCURRENCY)
         self.batches = 0  # handled batches, for tests and benchmarks
 
     # -- interface ---------------------------------------------------------------------------------
@@ -183,7 +175,7 @@ class PostgresChangesHub:
         for rel in relations.values():
             await self._ensure_meta(pool, rel, {role for _, c, m in work if c.relation is rel for _, _, role, _ in m})
         # 3. RLS: one query per distinct claims for all its candidate rows
-        checks: dict[str, tuple[_Sub, str, list[int]]] = {}
+        checks: dict[str, tuple[_Sub, str, list[int]]] = {}  # claims -> (subscriber, role, rows)
         for i, (_txn, change, matched) in enumerate(work):
             meta = change.relation.meta
             if change.kind == "DELETE" or not meta["rls"] or not meta["pk"]:
@@ -196,8 +188,11 @@ class PostgresChangesHub:
         hidden: set[tuple[str, int]] = set()
         if checks:
             keys = list(checks)
-            results = await asyncio.gather(*(self._rls_check(pool, *checks[k], work) for k in keys))
-            for key, seen in zip(keys, results):
+            results = await asyncio.gather(*(
+                self._rls.visible(pool, checks[k][1], k, [(i, work[i][1]) for i in checks[k][2]],
+                                  [work[i][0].xid for i in checks[k][2]])
+                for k in keys))
+            for key, seen in zip(keys, results, strict=True):
                 hidden.update((key, i) for i in checks[key][2] if i not in seen)
         # 4. deliver, in commit order
         for i, (txn, change, matched) in enumerate(work):
@@ -295,66 +290,6 @@ class PostgresChangesHub:
             columns = [{"name": r[0], "type": r[1]} for r in rows]
             names = {c["name"] for c in columns}
             meta["privs"][role] = (columns, bool(pk_names) and pk_names <= names)
-
-    # -- RLS -------------------------------------------------------------------------------------------
-
-    async def _rls_check(self, pool, state: _Sub, role: str, indexes: list[int], work: list) -> set[int]:
-        """Indexes (into ``work``) of the rows ``state``'s claims may SELECT now. One round trip for the
-        settings, one for the check; the rollback happens after the answer is handed back."""
-        per_table: dict[int, tuple[Relation, list[int]]] = {}
-        for i in indexes:
-            rel = work[i][1].relation
-            per_table.setdefault(id(rel), (rel, []))[1].append(i)
-        parts, args = [], []
-        for t, (rel, idxs) in enumerate(per_table.values()):
-            pk = rel.meta["pk"]
-            pos = {c.name: n for n, c in enumerate(rel.columns)}
-            cols, conds = [], []
-            for j, (name, typ) in enumerate(pk):
-                values = []
-                for i in idxs:
-                    change = work[i][1]
-                    v = change.new[pos[name]]
-                    if v is UNCHANGED and change.old_kind == "O":
-                        v = change.old[pos[name]]
-                    values.append(v if isinstance(v, str) else None)
-                args.append(values)
-                cols.append(f"${len(args)}::text[]")
-                conds.append(f"x.{_ident(name)} = k.v{j}::{typ}")
-            args.append(idxs)
-            cols.append(f"${len(args)}::int[]")
-            names = ", ".join([f"v{j}" for j in range(len(pk))] + ["i"])
-            table = f"{_ident(rel.schema)}.{_ident(rel.name)}"
-            parts.append(f"select k.i from unnest({', '.join(cols)}) as k({names}) "
-                         f"where exists (select 1 from {table} x where {' and '.join(conds)})")
-        sql = " union all ".join(parts)
-        claims = json.loads(state.key)
-        setup = (f"begin; set local role {_ident(role)}; "
-                 f"select set_config('request.jwt.claims', {_literal(state.key)}, true), "
-                 f"set_config('request.jwt.claim.sub', {_literal(str(claims.get('sub') or ''))}, true), "
-                 f"set_config('request.jwt.claim.role', {_literal(role)}, true)")
-        answer: asyncio.Future[set[int]] = asyncio.get_running_loop().create_future()
-
-        async def run() -> None:
-            try:
-                async with self._rls_gate, pool.acquire() as conn:
-                    try:
-                        await conn.execute(setup)
-                        rows = await conn.fetch(sql, *args)
-                        answer.set_result({r[0] for r in rows})
-                    finally:
-                        with contextlib.suppress(Exception):
-                            await conn.execute("rollback")
-            except Exception as exc:
-                log.warning("realtime: RLS check for role %s failed: %s", role, exc)
-            finally:
-                if not answer.done():
-                    answer.set_result(set())  # nothing is visible when the check cannot run
-
-        task = asyncio.create_task(run())
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
-        return await answer
 
     # -- payloads --------------------------------------------------------------------------------------
 

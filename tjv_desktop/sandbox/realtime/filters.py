@@ -17,6 +17,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import asyncpg
+
 from .pgoutput import parse_array
 
 FILTER_TYPES = ("eq", "neq", "lt", "lte", "gt", "gte", "in", "like", "ilike", "is", "match", "imatch",
@@ -85,10 +87,7 @@ def parse_binding(params: dict) -> Binding:
     if isinstance(select, str):
         raise BindingError('Error parsing `select` params: expected a list of column name strings, '
                            'e.g. select: ["col1", "col2"]')
-    if isinstance(select, list):
-        select = tuple(c for c in select if isinstance(c, str)) or None
-    else:
-        select = None
+    select = (tuple(c for c in select if isinstance(c, str)) or None) if isinstance(select, list) else None
     schema, table, flt = given.get("schema"), given.get("table"), given.get("filter")
     filters: tuple[Filter, ...] = ()
     if isinstance(schema, str) and isinstance(table, str) and isinstance(flt, str):
@@ -323,8 +322,6 @@ def _pg_error_text(exc: Exception) -> str:
 
 async def validate_binding(pool, params: dict, publication: str) -> str | None:
     """None when the binding can be subscribed, else the real server's system error text."""
-    import asyncpg
-
     try:
         b = parse_binding(params)
     except BindingError as exc:

@@ -4,6 +4,7 @@ plus server-side helpers to write alerts and read the truth from PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from datetime import datetime
@@ -42,6 +43,7 @@ class Station:
         self.states: list[tuple[LinkState, str, float]] = []
         self._state_changed = asyncio.Event()
         self.resyncs = 0
+        self.gaps: list[str] = []
         self.auth: AuthSession | None = None
         self.engine: SyncEngine | None = None
         self.link: RealtimeLink | None = None
@@ -69,7 +71,7 @@ class Station:
 
         self.link = RealtimeLink(self.url, self.anon_key, lambda: self.auth.access_token, plan,
                                  on_change=self.engine.submit, on_live=self.engine.request_resync,
-                                 on_state=on_state, on_gap=self.engine.note_gap, probe_deadline=self.probe_deadline,
+                                 on_state=on_state, on_gap=self._gap, probe_deadline=self.probe_deadline,
                                  join_timeout=self.join_timeout, backoff_max=4.0, health=self.health)
         self.auth.client.auth.on_auth_state_change(
             lambda event, session: event == "TOKEN_REFRESHED" and session is not None
@@ -77,6 +79,10 @@ class Station:
         self.engine.start()
         self.link.start()
         return self
+
+    def _gap(self, reason: str) -> None:
+        self.gaps.append(reason)
+        self.engine.note_gap(reason)
 
     async def wait_state(self, state: LinkState, timeout: float, after: float = 0.0) -> float:
         """Monotonic time at which the link reached ``state`` (at or after ``after``)."""
@@ -89,10 +95,8 @@ class Station:
             if remaining <= 0:
                 raise AssertionError(f"link never reached {state.value}; transitions: {self.states}")
             self._state_changed.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._state_changed.wait(), remaining)
-            except TimeoutError:
-                pass
 
     async def alerts(self) -> dict[str, dict]:
         return {a["id"]: a for a in await self.worker.call(LocalStore.alerts_for_provider, self.provider_id)}

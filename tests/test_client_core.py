@@ -185,3 +185,30 @@ async def test_sandbox_restarted_under_the_client_loses_no_alert(secret_service)
         await proxy.stop()
         if second is not None:
             stop_sandbox(second)
+
+
+async def test_a_token_expiring_mid_stream_loses_no_alert(secret_service):
+    root = make_data_root("tjv-expiry-")
+    short = start_sandbox(root / "data", "--jwt-expiry", "6")
+    server = await Server.connect(short.db_url)
+    station = Station(short.url, short.anon_key, probe_deadline=DEADLINE)
+    try:
+        await station.start()
+        # Refresh only 2 s AFTER expiry, so the token really expires while channels are joined.
+        station.auth.margin = -2
+        refreshed = []
+        station.auth.client.auth.on_auth_state_change(
+            lambda event, _s: event == "TOKEN_REFRESHED" and refreshed.append(time.monotonic()))
+        await station.wait_state(LinkState.CONNECTED, 20)
+        since = now()
+        patients = await server.nurse_patients(station.provider_id)
+        await burst(server, patients, 40, rate=2.5, tag="expiry")  # 16 s: more than two token lifetimes
+        assert len(refreshed) >= 2  # the tokens were renewed under the stream…
+        # …after really expiring: the server closed the joined channels (the fault happened).
+        assert any("CLOSED" in gap for gap in station.gaps), station.gaps
+        truth = await converged(station, server, since, timeout=40)
+        assert len(truth) >= 40
+    finally:
+        await station.stop()
+        await server.close()
+        stop_sandbox(short)

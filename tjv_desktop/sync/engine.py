@@ -128,13 +128,20 @@ class SyncEngine:
         self._resync_task = asyncio.create_task(self._resync_loop(reason), name="tjv-resync")
 
     async def _resync_loop(self, reason: str) -> None:
+        failures = 0
         while True:
             self._resync_again = False
             try:
                 await self.resync()
                 await self.replay_outbox()
-            except Exception as exc:  # offline again mid-resync: the next subscription retries
-                log.warning("resync failed (%s): %s", reason, exc)
+                failures = 0
+            except (TransientError, PermanentError, OSError) as exc:
+                failures += 1
+                log.warning("resync failed (%s, attempt %d): %s", reason, failures, exc)
+                if not self.online:
+                    return  # the next subscription resyncs
+                self._resync_again = True
+                await asyncio.sleep(min(30.0, 0.5 * 2 ** failures))  # backoff before the retry
             if not self._resync_again:
                 return
 

@@ -214,8 +214,8 @@ async def scenario_hub(sb, n: int, args) -> dict:
         await hub.stop()
     rls = hub._rls
     return report("hub", n, args, wrote, sum(received), summarize(latencies),
-                  extra={"batches": batches, "rls_checks": rls.checks, "rls_session_switches": rls.setups,
-                         "rls_repeats_not_yet_visible": rls.repeats})
+                  extra={"batches": batches, "rls_round_trips": rls.calls, "rls_claims_checked": rls.checks,
+                         "rls_claims_repeated_not_yet_visible": rls.repeats})
 
 
 async def scenario_ws(sb, n: int, args) -> dict:

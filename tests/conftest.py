@@ -39,6 +39,38 @@ def pg_cluster():
         shutil.rmtree(root, ignore_errors=True)
 
 
+def fresh_database(pg_cluster, name: str):
+    """Context manager: a new database ``name`` in the session cluster, prepared like the sandbox's
+    (bootstrap, migrations, seed), dropped afterwards. Yields its superuser DSN. Tests that count rows
+    or tables use one so that other tests sharing the cluster cannot disturb them."""
+    import contextlib
+
+    import asyncpg
+
+    from tjv_desktop.sandbox.database import prepare_database
+
+    async def recreate(create: bool) -> None:
+        conn = await asyncpg.connect(pg_cluster.dsn())
+        try:
+            await conn.execute(f'drop database if exists "{name}" with (force)')
+            if create:
+                await conn.execute(f'create database "{name}"')
+        finally:
+            await conn.close()
+
+    @contextlib.contextmanager
+    def manager():
+        asyncio.run(recreate(True))
+        dsn = pg_cluster.dsn(database=name)
+        asyncio.run(prepare_database(dsn))
+        try:
+            yield dsn
+        finally:
+            asyncio.run(recreate(False))
+
+    return manager()
+
+
 @pytest.fixture
 def artifacts_dir() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

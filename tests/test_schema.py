@@ -14,6 +14,8 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from .conftest import fresh_database
+
 SUPABASE = Path(__file__).resolve().parents[1] / "supabase"
 
 TABLES = {
@@ -53,9 +55,16 @@ def session_id(t: int) -> uuid.UUID:
     return uuid.UUID(f"5e550000-0000-4000-8000-00000000{t}001")
 
 
+@pytest.fixture(scope="module")
+def schema_dsn(pg_cluster):
+    # A database of its own: these tests count every table and row, which other tests must not disturb.
+    with fresh_database(pg_cluster, "tjv_schema_tests") as dsn:
+        yield dsn
+
+
 @pytest.fixture
-async def db(pg_cluster):
-    conn = await asyncpg.connect(pg_cluster.dsn())
+async def db(schema_dsn):
+    conn = await asyncpg.connect(schema_dsn)
     try:
         yield conn
     finally:
@@ -124,11 +133,11 @@ async def test_migrations_are_applied_and_recorded(db):
     assert published == PUBLISHED
 
 
-async def test_preparing_the_database_again_changes_nothing(db, pg_cluster):
+async def test_preparing_the_database_again_changes_nothing(db, schema_dsn):
     from tjv_desktop.sandbox.database import prepare_database
 
     before = await row_counts(db)
-    assert await prepare_database(pg_cluster.dsn()) == []
+    assert await prepare_database(schema_dsn) == []
     assert await row_counts(db) == before
 
 

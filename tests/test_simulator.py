@@ -16,6 +16,8 @@ import pytest
 from tjv_desktop.domain.news2 import assess
 from tjv_desktop.sandbox.simulator import PatientSimulator, ScenarioPlan
 
+from .conftest import fresh_database
+
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 
 
@@ -50,27 +52,10 @@ async def make_tenant(dsn: str) -> tuple[str, dict[str, str]]:
         await conn.close()
 
 
-SIM_DATABASE = "tjv_simulator_tests"
-
-
 @pytest.fixture(scope="module")
 def sim_dsn(pg_cluster):
-    from tjv_desktop.sandbox.database import prepare_database
-
-    async def recreate(create: bool) -> None:
-        conn = await asyncpg.connect(pg_cluster.dsn())
-        try:
-            await conn.execute(f"drop database if exists {SIM_DATABASE} with (force)")
-            if create:
-                await conn.execute(f"create database {SIM_DATABASE}")
-        finally:
-            await conn.close()
-
-    asyncio.run(recreate(True))
-    dsn = pg_cluster.dsn(database=SIM_DATABASE)
-    asyncio.run(prepare_database(dsn))
-    yield dsn
-    asyncio.run(recreate(False))
+    with fresh_database(pg_cluster, "tjv_simulator_tests") as dsn:
+        yield dsn
 
 
 @pytest.fixture

@@ -29,8 +29,9 @@ class WatchProcess:
         self._reader = asyncio.create_task(self._read())
 
     @classmethod
-    async def start(cls, sandbox, *extra: str, password: str | None = "tjv-demo-2026") -> WatchProcess:
-        env = {k: v for k, v in os.environ.items() if k != "TJV_PASSWORD"}
+    async def start(cls, sandbox, *extra: str, password: str | None = "tjv-demo-2026",
+                    env_extra: dict | None = None) -> WatchProcess:
+        env = {k: v for k, v in os.environ.items() if k != "TJV_PASSWORD"} | (env_extra or {})
         if password:
             env["TJV_PASSWORD"] = password
         proc = await asyncio.create_subprocess_exec(
@@ -88,7 +89,9 @@ async def test_watch_prints_connection_resync_and_alert_lines_and_exits_cleanly(
 
 
 async def test_watch_without_password_or_terminal_says_so(sandbox):
-    watch = await WatchProcess.start(sandbox, password=None)
+    # No keyring either, so no stored session can stand in for the password.
+    watch = await WatchProcess.start(sandbox, password=None,
+                                     env_extra={"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"})
     code = await asyncio.wait_for(watch.proc.wait(), 30)
     assert code == 2
     assert "TJV_PASSWORD" in (await watch.proc.stderr.read()).decode()

@@ -5,9 +5,9 @@ Per batch of commits (one commit when keeping up; everything queued when behind)
 
 1. each change is matched against every subscription's bindings (schema/table/event, filters evaluated in
    Python on the WAL values converted to the column's type; DELETE filters see the old identity values);
-2. for INSERT/UPDATE on tables with RLS enabled, subscribers are grouped by identical claims and each group
-   is checked with ONE query for all its candidate rows of the batch, running as the claims' role with
-   ``request.jwt.claims`` set (the row as it is now, like Realtime's ``walrus_rls_stmt``; see rls.py);
+2. for INSERT/UPDATE on tables with RLS enabled, subscribers are grouped by identical claims; every group
+   looks up all candidate rows of the batch running as the claims' role with ``request.jwt.claims`` set
+   (the row as it is now, like Realtime's ``walrus_rls_stmt``), all groups in one round trip (rls.py);
    roles with BYPASSRLS (service_role) are not checked; DELETEs are not checked, their ``old_record`` is
    cut to the primary key instead;
 3. payloads are built once per change and role (``columns`` and values limited to what the role may
@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 FEED_DOWN = "Realtime lost its connection to the project database: changes may have been missed"
 SUBSCRIBE_TIMEOUT = 10.0  # s to wait for the change feed to be live before subscribe() gives up
 MAX_BATCH = 2000  # changes handled in one batch when behind
-RLS_CONNECTIONS = 12  # sessions of the RLS checker (each keeps the claims it last ran as)
+RLS_SESSIONS = 2  # PostgreSQL sessions the RLS checks of a batch are spread over
 
 
 @dataclass(eq=False)
@@ -71,7 +71,7 @@ class PostgresChangesHub:
         self._wal = WalStream(lambda: ctx.db.dsn(), self._queue.put_nowait, self._feed_down,
                               publication=publication)
         self._worker: asyncio.Task | None = None
-        self._rls = RlsChecker(lambda: ctx.db.dsn(), RLS_CONNECTIONS)
+        self._rls = RlsChecker(lambda: ctx.db.dsn(), RLS_SESSIONS)
         self.batches = 0  # handled batches, for tests and benchmarks
 
     # -- interface ---------------------------------------------------------------------------------
@@ -189,10 +189,10 @@ class PostgresChangesHub:
         hidden: set[tuple[str, int]] = set()
         if checks:
             keys = list(checks)
-            results = await asyncio.gather(*(
-                self._rls.visible(checks[k][1], k, [(i, work[i][1]) for i in checks[k][2]],
-                                  [work[i][0].xid for i in checks[k][2]])
-                for k in keys))
+            candidates = sorted({i for k in keys for i in checks[k][2]})
+            results = await self._rls.visible([(checks[k][1], k) for k in keys],
+                                              [(i, work[i][1]) for i in candidates],
+                                              [work[i][0].xid for i in candidates])
             for key, seen in zip(keys, results, strict=True):
                 hidden.update((key, i) for i in checks[key][2] if i not in seen)
         # 4. deliver, in commit order

@@ -1,25 +1,26 @@
-"""Row-level security checks for postgres_changes: which of a batch's rows may one set of claims SELECT.
+"""Row-level security checks for postgres_changes: which rows of a batch may each set of claims SELECT.
 
-One check per distinct claims covers every candidate row of the batch, whatever its table: a superuser
-session switches to the claims' role with ``request.jwt.claims`` (and ``request.jwt.claim.sub/role``) set,
-then one statement looks the rows up by primary key, as Realtime's ``walrus_rls_stmt`` does, on the row as
-it is now. The sessions are the checker's own, so a session keeps its claims between checks: a check for
-the claims it already runs as is one round trip, otherwise two. (The shared pool would cost a transaction
-and asyncpg's reset query per check, i.e. four round trips.)
+As Realtime's ``apply_rls`` does, the checks run inside PostgreSQL: for each distinct claims, the role is
+switched (``set_config('role', …, true)``) with ``request.jwt.claims`` (and ``request.jwt.claim.sub/role``)
+set locally, and one statement looks the candidate rows up by primary key, on the row as it is now (like
+``walrus_rls_stmt``). A session-temporary plpgsql function does this for many claims in ONE round trip,
+so the cost per batch does not grow with round trips per subscriber. The checker keeps a couple of
+superuser sessions of its own (the function lives in their ``pg_temp``) and splits the claims between
+them; a policy that raises only blinds the claims it was evaluated for.
 
 Logical decoding can hand a commit over a moment before it is visible to new snapshots (the commit
-record is flushed before the writer leaves the proc array). The lookup therefore also reports, from its
-own snapshot, whether every transaction of the batch is visible, and is repeated until it is, so a row is
-never judged invisible because the check ran too early.
+record is flushed before the writer leaves the proc array). Each lookup therefore also reports, from its
+own snapshot, whether every transaction of the batch is visible, and those claims are checked again until
+it is, so a row is never judged invisible because the check ran too early.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
-from collections import deque
 from collections.abc import Callable
 
 import asyncpg
@@ -29,24 +30,48 @@ from .pgoutput import UNCHANGED, Change
 log = logging.getLogger(__name__)
 
 NOT_YET_VISIBLE = -1
+POLICY_ERROR = -2
 MAX_ATTEMPTS = 200
+GROUPS_PER_SESSION = 4  # claims below which one session does them all
+MAX_PREPARED = 200  # lookup statements kept prepared per session
 
-# xid (32 bits, from pgoutput) -> xid8 of the current epoch, visible in this statement's snapshot?
+_FUNCTION = """
+create or replace function pg_temp.tjv_rls_visible(p_roles text[], p_claims text[], p_subs text[],
+                                                   p_statement text, p_rows jsonb)
+returns table (g int, i int) language plpgsql as $fn$
+begin
+  for n in 1 .. coalesce(array_length(p_roles, 1), 0) loop
+    begin
+      perform set_config('role', p_roles[n], true),
+              set_config('request.jwt.claims', p_claims[n], true),
+              set_config('request.jwt.claim.sub', p_subs[n], true),
+              set_config('request.jwt.claim.role', p_roles[n], true);
+      return query execute format('execute %I($1, $2)', p_statement) using p_rows, n;
+      perform set_config('role', 'none', true);
+    exception when others then
+      perform set_config('role', 'none', true);
+      raise warning 'tjv realtime: RLS check as % failed: %', p_roles[n], sqlerrm;
+      g := n; i := -2; return next;
+    end;
+  end loop;
+end
+$fn$
+"""
+
+# Is every transaction of the batch (32-bit xids from pgoutput, made xid8 with the snapshot's epoch)
+# visible in this statement's snapshot? A row is reported as {marker} when one is not.
 _GUARD = """
-select {marker} from (select pg_current_snapshot() as s) q,
-  lateral (select pg_snapshot_xmax(q.s)::text::int8 as m) e, unnest(${n}::int8[]) as x(xid)
+select $2, {marker} from (select pg_current_snapshot() as s) q,
+  lateral (select pg_snapshot_xmax(q.s)::text::int8 as m) e,
+  lateral (select x::int8 as xid from jsonb_array_elements_text($1->'xids') x) t
 where not pg_visible_in_snapshot((case
-    when ((e.m >> 32) << 32 | x.xid) > e.m then (((e.m >> 32) - 1) << 32 | x.xid)
-    else ((e.m >> 32) << 32 | x.xid) end)::text::xid8, q.s)
+    when ((e.m >> 32) << 32 | t.xid) > e.m then (((e.m >> 32) - 1) << 32 | t.xid)
+    else ((e.m >> 32) << 32 | t.xid) end)::text::xid8, q.s)
 """
 
 
 def ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-def literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _key_text(change: Change, position: int) -> str | None:
@@ -56,127 +81,144 @@ def _key_text(change: Change, position: int) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def build_check(rows: list[tuple[int, Change]], xids: list[int]) -> tuple[str, list]:
-    """SQL and arguments returning the tags of the visible rows (plus NOT_YET_VISIBLE when a transaction
-    of ``xids`` is not visible yet). ``rows``: (tag, change) with change.relation.meta["pk"] filled."""
+def build_lookup(rows: list[tuple[int, Change]], xids: list[int]) -> tuple[str, str]:
+    """The lookup statement ($1 = the rows as jsonb, $2 = the claims' number, returned with each tag) and
+    its jsonb argument. ``rows``: (tag, change) with change.relation.meta["pk"] filled. The statement
+    depends only on the tables involved, so each session prepares it once and PostgreSQL keeps its plan
+    (re-planned by PostgreSQL itself when the role changes, as plans under RLS are)."""
     per_table: dict[int, list[tuple[int, Change]]] = {}
     for tag, change in rows:
         per_table.setdefault(id(change.relation), []).append((tag, change))
-    parts, args = [], []
-    for items in per_table.values():
+    parts, data = [], {"xids": sorted(set(xids))}
+    for t, items in enumerate(per_table.values()):
         rel = items[0][1].relation
         position = {c.name: n for n, c in enumerate(rel.columns)}
-        arrays, conds = [], []
-        for j, (name, typ) in enumerate(rel.meta["pk"]):
-            args.append([_key_text(change, position[name]) for _, change in items])
-            arrays.append(f"${len(args)}::text[]")
-            conds.append(f"x.{ident(name)} = k.v{j}::{typ}")
-        args.append([tag for tag, _ in items])
-        arrays.append(f"${len(args)}::int[]")
-        names = ", ".join([f"v{j}" for j in range(len(rel.meta['pk']))] + ["i"])
-        parts.append(f"select k.i from unnest({', '.join(arrays)}) as k({names}) where exists "
-                     f"(select 1 from {ident(rel.schema)}.{ident(rel.name)} x where {' and '.join(conds)})")
-    args.append(sorted(set(xids)))
-    parts.append(_GUARD.format(marker=NOT_YET_VISIBLE, n=len(args)))
-    return " union all ".join(parts), args
+        pk = rel.meta["pk"]
+        data[f"t{t}"] = [{"i": tag, **{f"v{j}": _key_text(change, position[name]) for j, (name, _) in enumerate(pk)}}
+                         for tag, change in items]
+        conds = " and ".join(f"x.{ident(name)} = (r->>'v{j}')::{typ}" for j, (name, typ) in enumerate(pk))
+        parts.append(f"select $2, (r->>'i')::int from jsonb_array_elements($1->'t{t}') r where exists "
+                     f"(select 1 from {ident(rel.schema)}.{ident(rel.name)} x where {conds})")
+    parts.append(_GUARD.format(marker=NOT_YET_VISIBLE))
+    return " union all ".join(parts), json.dumps(data)
 
 
-class _Conn:
-    __slots__ = ("conn", "key")
+class _Session:
+    __slots__ = ("conn", "prepared")
 
-    def __init__(self, conn):
+    def __init__(self, conn: asyncpg.Connection):
         self.conn = conn
-        self.key: str | None = None  # the claims this session runs as
+        self.prepared: dict[str, str] = {}  # lookup SQL -> prepared statement name
 
 
 class RlsChecker:
-    """Runs checks on a few connections of its own (superuser sessions that switch role), preferring one
-    already set up for the same claims: then a check is a single round trip. Connections that fail are
-    dropped and replaced on demand (e.g. after a PostgreSQL restart)."""
+    """Checks on ``size`` superuser sessions of its own, opened on demand and replaced when they fail
+    (e.g. after a PostgreSQL restart)."""
 
-    def __init__(self, dsn: Callable[[], str], size: int):
+    def __init__(self, dsn: Callable[[], str], size: int = 2):
         self._dsn = dsn
         self._size = size
-        self._count = 0  # connections open or being opened
-        self._idle: list[_Conn] = []  # least recently used first
-        self._waiters: deque[asyncio.Future] = deque()
-        self.checks = 0  # lookups run, and how many had to be repeated (for benchmarks)
+        self._idle: list[_Session] = []
+        self._count = 0
+        self._freed = asyncio.Condition()
+        self.calls = 0  # round trips, claims checked, claims repeated (for benchmarks)
+        self.checks = 0
         self.repeats = 0
-        self.setups = 0
 
     async def close(self) -> None:
         idle, self._idle = self._idle, []
-        for c in idle:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(c.conn.close(), 2)
         self._count -= len(idle)
+        for session in idle:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(session.conn.close(), 2)
 
-    async def _acquire(self, key: str) -> _Conn:
-        while True:
-            for n in range(len(self._idle) - 1, -1, -1):
-                if self._idle[n].key == key:
-                    return self._idle.pop(n)
-            if self._count < self._size:
-                self._count += 1
-                try:
-                    return _Conn(await asyncpg.connect(self._dsn(), timeout=5, statement_cache_size=200))
-                except BaseException:
-                    self._count -= 1
-                    raise
+    async def _acquire(self) -> _Session:
+        async with self._freed:
+            while not self._idle and self._count >= self._size:
+                await self._freed.wait()
             if self._idle:
-                return self._idle.pop(0)
-            waiter = asyncio.get_running_loop().create_future()
-            self._waiters.append(waiter)
-            await waiter
+                return self._idle.pop()
+            self._count += 1
+        try:
+            conn = await asyncpg.connect(self._dsn(), timeout=5)
+            await conn.execute(_FUNCTION)
+            return _Session(conn)
+        except BaseException:
+            self._count -= 1
+            raise
 
-    def _release(self, c: _Conn, healthy: bool) -> None:
+    async def _release(self, session: _Session, healthy: bool) -> None:
         if healthy:
-            self._idle.append(c)
+            self._idle.append(session)
         else:
             self._count -= 1
-            c.conn.terminate()
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(None)
-                break
+            session.conn.terminate()
+        async with self._freed:
+            self._freed.notify()
 
-    async def visible(self, role: str, claims_json: str, rows: list[tuple[int, Change]],
-                      xids: list[int]) -> set[int]:
-        """Tags of ``rows`` that ``role`` with these claims may SELECT (none when the check fails)."""
-        sql, args = build_check(rows, xids)
+    async def visible(self, groups: list[tuple[str, str]], rows: list[tuple[int, Change]],
+                      xids: list[int]) -> list[set[int]]:
+        """For each (role, claims json) of ``groups``, the tags of ``rows`` it may SELECT (none where the
+        check fails)."""
+        sql, data = build_lookup(rows, xids)
+        per_session = max(GROUPS_PER_SESSION, -(-len(groups) // self._size))
+        chunks = [list(range(n, min(n + per_session, len(groups)))) for n in range(0, len(groups), per_session)]
+        results: list[set[int]] = [set() for _ in groups]
+        await asyncio.gather(*(self._check(groups, chunk, sql, data, results) for chunk in chunks))
+        return results
+
+    async def _statement(self, session: _Session, sql: str) -> str:
+        name = session.prepared.get(sql)
+        if name is None:
+            if len(session.prepared) >= MAX_PREPARED:
+                await session.conn.execute("deallocate all")
+                session.prepared.clear()
+            name = f"tjv_rls_{hashlib.md5(sql.encode()).hexdigest()[:20]}"
+            await session.conn.execute(f"prepare {name}(jsonb, int) as {sql}")
+            session.prepared[sql] = name
+        return name
+
+    async def _check(self, groups, chunk: list[int], sql: str, data: str, results: list[set[int]]) -> None:
         try:
-            c = await self._acquire(claims_json)
+            session = await self._acquire()
         except Exception as exc:
-            log.warning("realtime: no connection for RLS checks: %s", exc)
-            return set()
+            log.warning("realtime: no session for RLS checks: %s", exc)
+            return
         healthy = False
         try:
-            if c.key != claims_json:
-                c.key = None
-                claims = json.loads(claims_json)
-                await c.conn.execute(
-                    f"set role {ident(role)}; "
-                    f"select set_config('request.jwt.claims', {literal(claims_json)}, false), "
-                    f"set_config('request.jwt.claim.sub', {literal(str(claims.get('sub') or ''))}, false), "
-                    f"set_config('request.jwt.claim.role', {literal(role)}, false)")
-                c.key = claims_json
-                self.setups += 1
-            self.checks += 1
+            statement = await self._statement(session, sql)
+            pending = chunk
             for attempt in range(MAX_ATTEMPTS):
-                seen = {r[0] for r in await c.conn.fetch(sql, *args)}
-                if NOT_YET_VISIBLE not in seen:
-                    healthy = True
-                    return seen
-                self.repeats += 1
+                roles = [groups[n][0] for n in pending]
+                claims = [groups[n][1] for n in pending]
+                subs = [str(json.loads(c).get("sub") or "") for c in claims]
+                self.calls += 1
+                self.checks += len(pending)
+                rows = await session.conn.fetch(
+                    "select g, i from pg_temp.tjv_rls_visible($1, $2, $3, $4, $5::jsonb)",
+                    roles, claims, subs, statement, data)
+                seen: dict[int, set[int]] = {}
+                for g, i in rows:
+                    seen.setdefault(pending[g - 1], set()).add(i)
+                retry = []
+                for n in pending:
+                    tags = seen.get(n, set())
+                    if NOT_YET_VISIBLE in tags:
+                        retry.append(n)
+                    elif POLICY_ERROR in tags:
+                        log.warning("realtime: RLS policy failed for role %s; rows withheld", groups[n][0])
+                    else:
+                        results[n] = tags
+                healthy = True
+                if not retry:
+                    return
+                self.repeats += len(retry)
+                pending = retry
                 if attempt >= 2:
                     await asyncio.sleep(0.001)
-            log.warning("realtime: committed transactions %s never became visible", xids)
-            healthy = True
-            return set()
+            log.warning("realtime: a committed transaction never became visible to the RLS check")
         except Exception as exc:
-            log.warning("realtime: RLS check for role %s failed: %s", role, exc)
-            healthy = isinstance(exc, asyncpg.PostgresError) and not c.conn.is_closed()
-            return set()  # nothing is visible when the check cannot run
+            log.warning("realtime: RLS check failed: %s", exc)
+            healthy = isinstance(exc, asyncpg.PostgresError) and not session.conn.is_closed()
         finally:
-            self._release(c, healthy)
+            await self._release(session, healthy)

@@ -188,6 +188,14 @@ async def test_event_and_table_wildcards(hub, pool):
     assert [d["type"] for _, d in table_only.items] == ["INSERT", "DELETE"]
 
 
+async def test_select_limits_columns_to_the_selected_and_the_primary_key(hub, pool):
+    c = await subscribe(hub, [items_binding(event="INSERT", select=["qty", "note"])])
+    row = await pool.fetchval(f"insert into {ITEMS} (qty, note, ok) values (2, 'sel', true) returning id")
+    (insert,) = await c.wait_count(1)
+    assert [col["name"] for col in insert["columns"]] == ["id", "qty", "note"]
+    assert insert["record"] == {"id": row, "qty": 2, "note": "sel"}
+
+
 # -- order and writers -----------------------------------------------------------------------------------
 
 async def test_commit_order_across_interleaved_transactions(hub, db):
@@ -394,6 +402,8 @@ async def test_validate_answers_with_the_real_server_texts(hub):
 # -- faults ---------------------------------------------------------------------------------------------
 
 async def test_postgres_restart_reports_once_then_the_feed_resumes():
+    """A private cluster (the session's is shared): stop it under the hub, start it again on the same port
+    and replace the pool, as Sandbox.restart_postgres does."""
     from tjv_desktop.sandbox.database import prepare_database
     from tjv_desktop.sandbox.keys import ProjectKeys
     from tjv_desktop.sandbox.postgres import PostgresCluster
@@ -410,23 +420,37 @@ async def test_postgres_restart_reports_once_then_the_feed_resumes():
     try:
         await prepare_database(info.dsn(), seed=False)
         ctx.pool = await asyncpg.create_pool(info.dsn(), min_size=1, max_size=4)
-        await ctx.pool.execute("create table public.rt_restart (id serial primary key, note text);"
-                               "alter publication supabase_realtime add table public.rt_restart")
+        await ctx.pool.execute(
+            "create table public.rt_restart (id serial primary key, owner uuid, note text);"
+            "alter table public.rt_restart enable row level security;"
+            "create policy mine on public.rt_restart for select to authenticated using (owner = auth.uid());"
+            "grant select on public.rt_restart to authenticated;"
+            "alter publication supabase_realtime add table public.rt_restart")
         hub = PostgresChangesHub(ctx)
         await hub.start()
-        c = await subscribe(hub, [{"event": "INSERT", "schema": "public", "table": "rt_restart"}])
-        await ctx.pool.execute("insert into rt_restart (note) values ('before')")
+        owner = uuid.uuid4()
+        binding = {"event": "INSERT", "schema": "public", "table": "rt_restart"}
+        c = await subscribe(hub, [dict(binding)])
+        mine = await subscribe(hub, [dict(binding)], user(owner))
+        await ctx.pool.execute("insert into rt_restart (owner, note) values ($1, 'before')", owner)
         await c.wait_count(1)
+        await mine.wait_count(1)
 
         await loop.run_in_executor(None, cluster.stop)
         await c.wait(lambda c: c.errors)  # the fault happened and was reported
+        await mine.wait(lambda c: c.errors)
         assert c.errors == [FEED_DOWN] and not hub.live.is_set()
         await loop.run_in_executor(None, cluster.start)
+        ctx.pool.terminate()
+        ctx.pool = await asyncpg.create_pool(info.dsn(), min_size=1, max_size=4)
         await asyncio.wait_for(hub.live.wait(), 30)
-        await ctx.pool.execute("insert into rt_restart (note) values ('after')")
-        got = await c.wait_count(2)
-        assert [d["record"]["note"] for d in got] == ["before", "after"]
-        assert c.errors == [FEED_DOWN]  # once per outage
+        await ctx.pool.execute("insert into rt_restart (owner, note) values ($1, 'after')", owner)
+        await ctx.pool.execute("insert into rt_restart (owner, note) values ($1, 'not mine')", uuid.uuid4())
+        got = await c.wait_count(3)
+        assert [d["record"]["note"] for d in got] == ["before", "after", "not mine"]
+        # the first change after the restart passes the RLS check on fresh sessions; others stay hidden
+        assert [d["record"]["note"] for d in await mine.wait_count(2)] == ["before", "after"]
+        assert c.errors == [FEED_DOWN] and mine.errors == [FEED_DOWN]  # once per outage
     finally:
         if hub is not None:
             await hub.stop()

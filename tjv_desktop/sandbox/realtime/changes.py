@@ -23,6 +23,8 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import asyncpg
+
 from .filters import Binding, compile_filter, parse_binding, validate_binding
 from .pgoutput import UNCHANGED, Change, Relation, TypeCache, pg_timestamp
 from .rls import RlsChecker
@@ -93,7 +95,11 @@ class PostgresChangesHub:
         self._subs.clear()
 
     async def validate(self, binding: dict) -> str | None:
-        return await validate_binding(self.ctx.require_pool(), binding, self.publication)
+        try:
+            return await validate_binding(self.ctx.require_pool(), binding, self.publication)
+        except (OSError, RuntimeError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            log.warning("realtime: could not validate %s: %s", binding, exc)
+            return f"Unable to subscribe to changes with given parameters. Exception: {exc}"
 
     async def subscribe(self, sub: ChangeSubscription) -> None:
         state = _Sub(sub, [parse_binding(b) for b in sub.bindings])
@@ -120,6 +126,7 @@ class PostgresChangesHub:
     # -- feed ----------------------------------------------------------------------------------------
 
     def _feed_down(self, reason: str) -> None:
+        self._rls.reset()
         for state in list(self._subs.values()):
             try:
                 state.sub.on_error(FEED_DOWN)
@@ -148,8 +155,8 @@ class PostgresChangesHub:
     async def _process(self, batch: list[Transaction]) -> None:
         pool = self.ctx.require_pool()
         subs = list(self._subs.values())
-        await self.types.ensure(pool, {c.type_oid for t in batch for ch in t.changes for c in ch.relation.columns
-                                       if c.type_oid not in self.types.types})
+        touched = {id(ch.relation): ch.relation for t in batch for ch in t.changes}
+        await self.types.ensure(pool, {c.type_oid for r in touched.values() for c in r.columns})
         # 1. match
         # (txn, change, [(subscriber, claims key, role, {select: binding ids})]); key and role are
         # snapshotted so that a claims update during the batch cannot skip a check

@@ -40,13 +40,14 @@ create or replace function pg_temp.tjv_rls_visible(p_roles text[], p_claims text
                                                    p_statement text, p_rows jsonb)
 returns table (g int, i int) language plpgsql as $fn$
 begin
+  perform set_config('tjv.rls_rows', p_rows::text, true);
   for n in 1 .. coalesce(array_length(p_roles, 1), 0) loop
     begin
       perform set_config('role', p_roles[n], true),
               set_config('request.jwt.claims', p_claims[n], true),
               set_config('request.jwt.claim.sub', p_subs[n], true),
               set_config('request.jwt.claim.role', p_roles[n], true);
-      return query execute format('execute %I($1, $2)', p_statement) using p_rows, n;
+      return query execute format('execute %I(%s)', p_statement, n);
       perform set_config('role', 'none', true);
     exception when others then
       perform set_config('role', 'none', true);
@@ -61,13 +62,16 @@ $fn$
 # Is every transaction of the batch (32-bit xids from pgoutput, made xid8 with the snapshot's epoch)
 # visible in this statement's snapshot? A row is reported as {marker} when one is not.
 _GUARD = """
-select $2, {marker} from (select pg_current_snapshot() as s) q,
+select $1, {marker} from (select pg_current_snapshot() as s) q,
   lateral (select pg_snapshot_xmax(q.s)::text::int8 as m) e,
-  lateral (select x::int8 as xid from jsonb_array_elements_text($1->'xids') x) t
+  lateral (select x::int8 as xid from jsonb_array_elements_text({rows}->'xids') x) t
 where not pg_visible_in_snapshot((case
     when ((e.m >> 32) << 32 | t.xid) > e.m then (((e.m >> 32) - 1) << 32 | t.xid)
     else ((e.m >> 32) << 32 | t.xid) end)::text::xid8, q.s)
 """
+
+
+_ROWS = "current_setting('tjv.rls_rows')::jsonb"
 
 
 def ident(name: str) -> str:
@@ -82,8 +86,8 @@ def _key_text(change: Change, position: int) -> str | None:
 
 
 def build_lookup(rows: list[tuple[int, Change]], xids: list[int]) -> tuple[str, str]:
-    """The lookup statement ($1 = the rows as jsonb, $2 = the claims' number, returned with each tag) and
-    its jsonb argument. ``rows``: (tag, change) with change.relation.meta["pk"] filled. The statement
+    """The lookup statement ($1 = the claims' number, returned with each tag; the rows come as jsonb in the
+    setting tjv.rls_rows) and those rows. ``rows``: (tag, change) with change.relation.meta["pk"] filled. The statement
     depends only on the tables involved, so each session prepares it once and PostgreSQL keeps its plan
     (re-planned by PostgreSQL itself when the role changes, as plans under RLS are)."""
     per_table: dict[int, list[tuple[int, Change]]] = {}
@@ -97,9 +101,9 @@ def build_lookup(rows: list[tuple[int, Change]], xids: list[int]) -> tuple[str, 
         data[f"t{t}"] = [{"i": tag, **{f"v{j}": _key_text(change, position[name]) for j, (name, _) in enumerate(pk)}}
                          for tag, change in items]
         conds = " and ".join(f"x.{ident(name)} = (r->>'v{j}')::{typ}" for j, (name, typ) in enumerate(pk))
-        parts.append(f"select $2, (r->>'i')::int from jsonb_array_elements($1->'t{t}') r where exists "
+        parts.append(f"select $1, (r->>'i')::int from jsonb_array_elements({_ROWS}->'t{t}') r where exists "
                      f"(select 1 from {ident(rel.schema)}.{ident(rel.name)} x where {conds})")
-    parts.append(_GUARD.format(marker=NOT_YET_VISIBLE))
+    parts.append(_GUARD.format(marker=NOT_YET_VISIBLE, rows=_ROWS))
     return " union all ".join(parts), json.dumps(data)
 
 
@@ -131,6 +135,13 @@ class RlsChecker:
         for session in idle:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(session.conn.close(), 2)
+
+    def reset(self) -> None:
+        """Drops the idle sessions (PostgreSQL went away: they are dead); new ones open on demand."""
+        idle, self._idle = self._idle, []
+        self._count -= len(idle)
+        for session in idle:
+            session.conn.terminate()
 
     async def _acquire(self) -> _Session:
         async with self._freed:
@@ -174,16 +185,23 @@ class RlsChecker:
                 await session.conn.execute("deallocate all")
                 session.prepared.clear()
             name = f"tjv_rls_{hashlib.md5(sql.encode()).hexdigest()[:20]}"
-            await session.conn.execute(f"prepare {name}(jsonb, int) as {sql}")
+            await session.conn.execute(f"prepare {name}(int) as {sql}")
             session.prepared[sql] = name
         return name
 
     async def _check(self, groups, chunk: list[int], sql: str, data: str, results: list[set[int]]) -> None:
-        try:
-            session = await self._acquire()
-        except Exception as exc:
-            log.warning("realtime: no session for RLS checks: %s", exc)
-            return
+        for _ in range(2):  # a session that died under us (PostgreSQL restarted) gets one replacement
+            try:
+                if await self._check_on_session(groups, chunk, sql, data, results):
+                    return
+            except Exception as exc:
+                log.warning("realtime: no session for RLS checks: %s", exc)
+                return
+
+    async def _check_on_session(self, groups, chunk: list[int], sql: str, data: str,
+                                results: list[set[int]]) -> bool:
+        """False when the session turned out to be dead (nothing was decided)."""
+        session = await self._acquire()
         healthy = False
         try:
             statement = await self._statement(session, sql)
@@ -211,14 +229,21 @@ class RlsChecker:
                         results[n] = tags
                 healthy = True
                 if not retry:
-                    return
+                    return True
                 self.repeats += len(retry)
                 pending = retry
                 if attempt >= 2:
                     await asyncio.sleep(0.001)
             log.warning("realtime: a committed transaction never became visible to the RLS check")
-        except Exception as exc:
+            return True
+        except (OSError, asyncpg.InterfaceError, asyncpg.PostgresError) as exc:
+            lost = (not isinstance(exc, asyncpg.PostgresError) or session.conn.is_closed()
+                    or isinstance(exc, (asyncpg.PostgresConnectionError, asyncpg.OperatorInterventionError)))
+            if lost:
+                log.info("realtime: RLS session lost (%s); retrying on a new one", exc)
+                return False
             log.warning("realtime: RLS check failed: %s", exc)
-            healthy = isinstance(exc, asyncpg.PostgresError) and not session.conn.is_closed()
+            healthy = True
+            return True
         finally:
             await self._release(session, healthy)

@@ -122,7 +122,12 @@ class WalStream:
 
     async def _connect(self) -> None:
         slot = f"tjv_rt_{os.getpid()}_{secrets.token_hex(4)}"
-        conn, cur = await asyncio.get_running_loop().run_in_executor(None, self._open, self._dsn(), slot)
+        opening = asyncio.get_running_loop().run_in_executor(None, self._open, self._dsn(), slot)
+        try:
+            conn, cur = await asyncio.shield(opening)
+        except asyncio.CancelledError:  # stopped meanwhile: close what the thread still opens
+            opening.add_done_callback(lambda f: f.cancelled() or f.exception() or f.result()[0].close())
+            raise
         if self._stopping:
             conn.close()
             return

@@ -1,0 +1,204 @@
+"""Client-core benchmark: commit-to-store latency, sustained rate, resync after 5 minutes offline.
+
+Runs a sandbox (subprocess), 100 benchmark patients assigned to the demo nurse, and a writer that
+commits their vitals at a steady rate (1 Hz each = 100/s) plus an alert every second. Next to every
+figure of our stack (realtime link → sync engine → encrypted store) it reports the same measure for a
+bare official ``realtime`` client receiving the same changes, so our layer's overhead is a ratio.
+
+    .venv/bin/python benchmarks/client_core.py [--seconds 20] [--json artifacts/bench-client-core.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import asyncpg
+import httpx
+from realtime import AsyncRealtimeClient
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.conftest import make_data_root, start_sandbox, stop_sandbox  # noqa: E402
+from tests.station import NURSE, Station  # noqa: E402
+from tjv_desktop.backend.health import LinkState, percentile  # noqa: E402
+from tjv_desktop.store import LocalStore  # noqa: E402
+
+PATIENTS = 100
+
+
+async def create_patients(conn: asyncpg.Connection, provider_id: str) -> list[str]:
+    tenant = await conn.fetchval("select tenant_id from providers where id = $1", uuid.UUID(provider_id))
+    ids = []
+    for n in range(PATIENTS):
+        pid = await conn.fetchval(
+            "insert into patients (tenant_id, mrn, full_name, procedure, side, surgery_date, discharge_date) "
+            "values ($1, $2, $3, 'TKA', 'left', current_date - 3, current_date - 1) returning id::text",
+            tenant, f"BENCH-{n:04d}", f"Bench Patient {n}")
+        await conn.execute("insert into provider_assignments (tenant_id, provider_id, patient_id) values ($1, $2, $3)",
+                           tenant, uuid.UUID(provider_id), uuid.UUID(pid))
+        await conn.execute("insert into patient_status (patient_id, tenant_id) values ($1, $2)", uuid.UUID(pid), tenant)
+        ids.append(pid)
+    return ids
+
+
+class Writer:
+    """Commits vitals rows in batches every 100 ms; remembers each row's commit time."""
+
+    def __init__(self, conn: asyncpg.Connection, patients: list[str]):
+        self.conn, self.patients = conn, patients
+        self.committed: dict[int, float] = {}
+
+    async def run(self, rate: float, seconds: float, alerts: bool = True) -> int:
+        tick, sent, started = 0.1, 0, time.monotonic()
+        next_alert = started
+        while time.monotonic() - started < seconds:
+            due = int((time.monotonic() - started) * rate) - sent
+            if due > 0:
+                rows = [(uuid.UUID(self.patients[(sent + i) % len(self.patients)]),) for i in range(due)]
+                ids = await self.conn.fetch(
+                    "insert into vital_signs (patient_id, measured_at, heart_rate, spo2, respiratory_rate, "
+                    "temperature, systolic_bp, diastolic_bp, pain_score) "
+                    "select p, now(), 80, 97, 16, 36.9, 125, 78, 3 from unnest($1::uuid[]) as p returning id",
+                    [r[0] for r in rows])
+                now = time.time()
+                for r in ids:
+                    self.committed[r["id"]] = now
+                sent += due
+            if alerts and time.monotonic() >= next_alert:
+                await self.conn.execute("select count(*) from raise_alert($1, 'low', $2, 'bench alert (limit 0)')",
+                                        uuid.UUID(self.patients[sent % len(self.patients)]), f"bench-{uuid.uuid4().hex[:8]}")
+                next_alert += 1.0
+            await asyncio.sleep(tick)  # the load's pace
+        return sent
+
+
+def summary(latencies_ms: list[float]) -> dict:
+    return {"p50_ms": round(percentile(latencies_ms, 50) or 0, 1), "p95_ms": round(percentile(latencies_ms, 95) or 0, 1),
+            "p99_ms": round(percentile(latencies_ms, 99) or 0, 1), "samples": len(latencies_ms)}
+
+
+async def bare_client(url: str, anon_key: str, token: str, patients: list[str], received: dict[int, float]):
+    client = AsyncRealtimeClient(f"{url}/realtime/v1", token=anon_key)
+    client.access_token = token
+    await client.connect()
+    for n, start in enumerate(range(0, len(patients), 100)):
+        channel = client.channel(f"bare-vitals-{n}", {"config": {"broadcast": {"ack": False, "self": False},
+                                                                  "presence": {"key": "", "enabled": False},
+                                                                  "private": False}})
+        channel.on_postgres_changes("INSERT", lambda p: received.setdefault(p["data"]["record"]["id"], time.time()),
+                                    table="vital_signs", schema="public",
+                                    filter=f"patient_id=in.({','.join(patients[start:start + 100])})")
+        await channel.subscribe()
+    return client
+
+
+async def run(args) -> dict:
+    root = make_data_root("tjv-bench-")
+    sandbox = start_sandbox(root / "data")
+    results: dict = {"patients": PATIENTS}
+    conn = await asyncpg.connect(sandbox.db_url)
+    try:
+        provider = sandbox.user(NURSE)["provider_id"]
+        patients = await create_patients(conn, provider)
+        station = Station(sandbox.url, sandbox.anon_key, probe_deadline=10)
+        applied: dict[int, float] = {}
+        await station.start()
+
+        def on_changes(changes) -> None:
+            now = time.time()
+            for key in changes["vitals"].inserted:
+                applied.setdefault(int(key), now)
+
+        station.engine._on_changes = on_changes
+        await station.wait_state(LinkState.CONNECTED, 30)
+        token = sandbox.sign_in(NURSE)["access_token"]
+        bare_received: dict[int, float] = {}
+        bare = await bare_client(sandbox.url, sandbox.anon_key, token, patients, bare_received)
+
+        # 1. steady load: 100 patients at 1 Hz plus an alert per second
+        writer = Writer(conn, patients)
+        await writer.run(PATIENTS * 1.0, args.seconds)
+        await asyncio.sleep(2)  # let the last batch land before measuring
+        ours = [(applied[i] - t) * 1000 for i, t in writer.committed.items() if i in applied]
+        bare_ms = [(bare_received[i] - t) * 1000 for i, t in writer.committed.items() if i in bare_received]
+        results["steady_100_per_s"] = {"tjv_commit_to_store": summary(ours), "bare_commit_to_client": summary(bare_ms),
+                                       "p50_ratio": round((percentile(ours, 50) or 0) / max(percentile(bare_ms, 50) or 1, 0.001), 2),
+                                       "delivered": f"{len(ours)}/{len(writer.committed)}"}
+
+        # 2. the highest rate whose backlog stays bounded (everything delivered within 2 s of the end)
+        sustained = {"tjv": 0, "bare": 0}
+        for rate in args.rates:
+            writer = Writer(conn, patients)
+            await writer.run(rate, args.step_seconds, alerts=False)
+            end = time.time()
+            await asyncio.sleep(2)
+            ours_ok = all(applied.get(i, end + 99) <= end + 2 for i in writer.committed)
+            bare_ok = all(bare_received.get(i, end + 99) <= end + 2 for i in writer.committed)
+            results.setdefault("rate_steps", []).append({"rate": rate, "tjv_kept_up": ours_ok, "bare_kept_up": bare_ok})
+            if ours_ok:
+                sustained["tjv"] = rate
+            if bare_ok:
+                sustained["bare"] = rate
+            if not ours_ok and not bare_ok:
+                break
+        results["sustained_events_per_s"] = sustained
+
+        # 3. resync after 5 minutes offline at 100 vitals/s (30,000 rows) plus 300 alerts
+        await station.link.stop()
+        station.engine.note_gap("benchmark: offline")
+        await conn.execute(
+            "insert into vital_signs (patient_id, measured_at, heart_rate, spo2, respiratory_rate, temperature, "
+            "systolic_bp, diastolic_bp, pain_score) select p, now() - (n || ' s')::interval, 80, 97, 16, 36.9, 125, "
+            "78, 3 from unnest($1::uuid[]) as p, generate_series(1, 300) as n", [uuid.UUID(p) for p in patients])
+        result = await station.engine.resync()
+        results["resync_after_5_min_offline"] = {"tjv_ms": round(result.ms), "rows": result.rows}
+        # The bare client has no resync: the same rows fetched over REST, without store or sync.
+        started = time.perf_counter()
+        async with httpx.AsyncClient(base_url=f"{sandbox.url}/rest/v1", timeout=60,
+                                     headers={"apikey": sandbox.anon_key, "Authorization": f"Bearer {token}"}) as http:
+            fetched = 0
+            for start in range(0, len(patients), 100):
+                offset = 0
+                while True:
+                    r = await http.get("/vital_signs", params={"select": "*", "patient_id": f"in.({','.join(patients[start:start + 100])})",
+                                                               "order": "updated_at,id", "offset": offset, "limit": 1000})
+                    page = r.json()
+                    fetched += len(page)
+                    if len(page) < 1000:
+                        break
+                    offset += 1000
+        results["resync_after_5_min_offline"]["bare_rest_fetch_ms"] = round((time.perf_counter() - started) * 1000)
+        results["resync_after_5_min_offline"]["bare_rows"] = fetched
+        stored = await station.worker.call(LocalStore.latest_vitals)
+        results["resync_after_5_min_offline"]["patients_with_vitals_in_store"] = len(stored)
+        await bare.close()
+        await station.stop()
+    finally:
+        await conn.close()
+        stop_sandbox(sandbox)
+    return results
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--seconds", type=float, default=20)
+    p.add_argument("--step-seconds", type=float, default=8)
+    p.add_argument("--rates", type=int, nargs="+", default=[400, 800, 1600, 3200, 6400])
+    p.add_argument("--json", type=Path, default=None)
+    args = p.parse_args()
+    results = asyncio.run(run(args))
+    print(json.dumps(results, indent=2))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -35,7 +35,7 @@ class Station:
 
     def __init__(self, url: str, anon_key: str, *, email: str = NURSE, store_path: Path | None = None,
                  key: bytes | None = None, probe_deadline: float = 3.0, join_timeout: float = 4.0,
-                 backend=None):
+                 backend=None, on_changes=None):
         self.url, self.anon_key, self.email = url, anon_key, email
         self.vault = Vault(f"{url}#{uuid.uuid4().hex}", backend=backend or fail.Keyring())
         self.worker = StoreWorker(store_path, key)
@@ -44,6 +44,7 @@ class Station:
         self._state_changed = asyncio.Event()
         self.resyncs = 0
         self.gaps: list[str] = []
+        self._on_changes = on_changes
         self.auth: AuthSession | None = None
         self.engine: SyncEngine | None = None
         self.link: RealtimeLink | None = None
@@ -59,7 +60,7 @@ class Station:
 
         self.health = Health()
         self.engine = SyncEngine(self.worker, RestGateway(self.auth.client), identity.provider_id, on_resync=on_resync,
-                                 health=self.health)
+                                 on_changes=self._on_changes, health=self.health)
 
         def on_state(state: LinkState, reason: str) -> None:
             self.engine.online = state is LinkState.CONNECTED

@@ -162,17 +162,20 @@ class PostgresChangesHub:
         # snapshotted so that a claims update during the batch cannot skip a check
         work: list[tuple[Transaction, Change, list[tuple[_Sub, str, str, dict]]]] = []
         relations: dict[int, Relation] = {}
+        alike: dict[tuple[Binding, ...], list[_Sub]] = {}  # subscribers with equal bindings match alike
+        for state in subs:
+            alike.setdefault(tuple(state.bindings), []).append(state)
         for txn in batch:
             for change in txn.changes:
                 rel = change.relation
                 matched = []
-                for state in subs:
+                for bindings, states in alike.items():
                     groups: dict[tuple | None, list[int]] = {}
-                    for b in state.bindings:
+                    for b in bindings:
                         if b.matches(rel.schema, rel.name, change.kind) and self._passes(rel, b, change):
                             groups.setdefault(b.select, []).append(b.id)
                     if groups:
-                        matched.append((state, state.key, state.role, groups))
+                        matched.extend((state, state.key, state.role, groups) for state in states)
                 if matched:
                     work.append((txn, change, matched))
                     relations[id(rel)] = rel

@@ -143,8 +143,8 @@ async def clients_main(url: str, tokens_file: str) -> None:
     deadline = time.monotonic() + GRACE
     while min(received) < expected and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
-    print(json.dumps({"received": sum(received), "summary": summarize(latencies), "errors": errors[:3]}),
-          flush=True)
+    print(json.dumps({"received": sum(received), "latencies": [round(x, 6) for x in latencies],
+                      "errors": errors[:3]}), flush=True)
     for client in clients:
         with contextlib.suppress(Exception):
             await client.close()
@@ -153,7 +153,7 @@ async def clients_main(url: str, tokens_file: str) -> None:
 async def run_child(*args: str, stdin: bool = False) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable, __file__, *args, stdout=asyncio.subprocess.PIPE,
-        stdin=asyncio.subprocess.PIPE if stdin else None)
+        stdin=asyncio.subprocess.PIPE if stdin else None, limit=256 * 1024 * 1024)
 
 
 async def read_json(proc: asyncio.subprocess.Process, timeout: float) -> dict:
@@ -220,23 +220,33 @@ async def scenario_hub(sb, n: int, args) -> dict:
 
 async def scenario_ws(sb, n: int, args) -> dict:
     tokens = [sb.ctx.keys.sign(c) for c in user_claims(sb, n, args.users or n)]
-    tokens_file = Path(tempfile.mkstemp(prefix="rt-bench-tokens-", suffix=".json")[1])
-    tokens_file.write_text(json.dumps(tokens))
-    clients = await run_child("--_clients", sb.url, str(tokens_file), stdin=True)
+    procs = args.client_procs or max(1, min(os.cpu_count() or 1, -(-n // 50)))
+    files, clients = [], []
     try:
-        line = await asyncio.wait_for(clients.stdout.readline(), 120)
-        if line.strip() != b"READY":
-            raise RuntimeError(f"clients did not subscribe: {line.decode().strip()}")
+        for k in range(procs):
+            path = Path(tempfile.mkstemp(prefix="rt-bench-tokens-", suffix=".json")[1])
+            path.write_text(json.dumps(tokens[k::procs]))
+            files.append(path)
+            clients.append(await run_child("--_clients", sb.url, str(path), stdin=True))
+        for proc in clients:
+            line = await asyncio.wait_for(proc.stdout.readline(), 120)
+            if line.strip() != b"READY":
+                raise RuntimeError(f"clients did not subscribe: {line.decode().strip()}")
         wrote = await run_writer(sb, args)
-        clients.stdin.write(f"STOP {wrote['total']}\n".encode())
-        await clients.stdin.drain()
-        result = await read_json(clients, GRACE + 30)
+        for proc in clients:
+            proc.stdin.write(f"STOP {wrote['total']}\n".encode())
+            await proc.stdin.drain()
+        results = [await read_json(proc, GRACE + 60) for proc in clients]
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            clients.stdin.close()
-        await asyncio.wait_for(clients.wait(), 30)
-        tokens_file.unlink(missing_ok=True)
-    return report("ws", n, args, wrote, result["received"], result["summary"], extra={"errors": result["errors"]})
+        for proc in clients:
+            with contextlib.suppress(ProcessLookupError):
+                proc.stdin.close()
+            await asyncio.wait_for(proc.wait(), 30)
+        for path in files:
+            path.unlink(missing_ok=True)
+    latencies = [x for r in results for x in r["latencies"]]
+    return report("ws", n, args, wrote, sum(r["received"] for r in results), summarize(latencies),
+                  extra={"client_processes": procs, "errors": [e for r in results for e in r["errors"]]})
 
 
 def report(mode: str, n: int, args, wrote: dict, received: int, summary: dict, extra: dict) -> dict:
@@ -298,6 +308,8 @@ def cli() -> None:
     p.add_argument("--seconds", type=float, default=20.0, help="measured seconds per run (after 1 s warm-up)")
     p.add_argument("--mode", nargs="+", choices=("hub", "ws"), default=["hub", "ws"])
     p.add_argument("--users", type=int, default=0, help="distinct users among subscribers (default: all)")
+    p.add_argument("--client-procs", type=int, default=0,
+                   help="processes the ws clients are spread over (default: one per 50, at most one per CPU)")
     p.add_argument("--json", type=Path, help="write the results here")
     args = p.parse_args()
     results = asyncio.run(main(args))

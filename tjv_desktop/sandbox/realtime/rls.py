@@ -101,8 +101,10 @@ def build_lookup(rows: list[tuple[int, Change]], xids: list[int]) -> tuple[str, 
         data[f"t{t}"] = [{"i": tag, **{f"v{j}": _key_text(change, position[name]) for j, (name, _) in enumerate(pk)}}
                          for tag, change in items]
         conds = " and ".join(f"x.{ident(name)} = (r->>'v{j}')::{typ}" for j, (name, typ) in enumerate(pk))
+        # OFFSET 0 keeps the EXISTS a per-row primary-key probe: as a semi-join the planner would hash the
+        # whole table (it guesses 100 rows for jsonb_array_elements)
         parts.append(f"select $1, (r->>'i')::int from jsonb_array_elements({_ROWS}->'t{t}') r where exists "
-                     f"(select 1 from {ident(rel.schema)}.{ident(rel.name)} x where {conds})")
+                     f"(select 1 from {ident(rel.schema)}.{ident(rel.name)} x where {conds} offset 0)")
     parts.append(_GUARD.format(marker=NOT_YET_VISIBLE, rows=_ROWS))
     return " union all ".join(parts), json.dumps(data)
 

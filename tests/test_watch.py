@@ -137,3 +137,32 @@ async def test_killed_client_restarts_on_its_store_with_its_session_and_loses_no
 
 
 pytestmark = pytest.mark.timeout(180)
+
+
+async def test_offline_watch_reports_the_loss_and_marks_its_data_stale_with_its_age(sandbox):
+    from types import SimpleNamespace
+    from urllib.parse import urlparse
+
+    from .faultproxy import FaultProxy
+
+    target = urlparse(sandbox.url)
+    proxy = await FaultProxy(target.hostname, target.port).start()
+
+    via_proxy = SimpleNamespace(url=proxy.url, anon_key=sandbox.anon_key)
+    watch = await WatchProcess.start(via_proxy, env_extra={"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"})
+    try:
+        await watch.wait_for(lambda line: line["type"] == "resync")
+        proxy.set_mode("refuse")
+        assert proxy.cut() >= 1  # the fault happened
+        lost = await watch.wait_for(lambda line: line["type"] == "connection" and line["state"] == "lost", 10)
+        assert lost["reason"]
+        first = await watch.wait_for(lambda line: line["type"] == "stale", 15)
+        later = await watch.wait_for(lambda line: line["type"] == "stale" and line is not first
+                                     and line["age_s"] > first["age_s"], 15)
+        assert first["age_s"] is not None and later["age_s"] > first["age_s"]  # the age keeps growing
+        proxy.set_mode("pass")
+        await watch.wait_for(lambda line: line["type"] == "connection" and line["state"] == "connected"
+                             and watch.lines.index(line) > watch.lines.index(lost), 40)
+    finally:
+        assert await watch.terminate() == 0
+        await proxy.stop()

@@ -1,0 +1,227 @@
+"""Every setting declared once, typed and validated, read through one layer that applies machine policy.
+
+Precedence, highest first: machine policy (IT-managed) > user settings > machine defaults (written by
+the installer) > built-in defaults. A policy-set value is locked: the user cannot override it. Any
+invalid value, in any layer, raises ``SettingsError`` naming the setting and where it came from, so
+the app refuses to start half-configured. No Qt here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+Source = Literal["policy", "user", "machine-default", "default"]
+
+POLICY_FILE = Path("/etc/tjv-desktop/policy.json")
+DEFAULTS_FILE = Path("/etc/tjv-desktop/defaults.json")
+
+
+class SettingsError(ValueError):
+    """A setting is invalid, unknown, locked, or a settings file cannot be read."""
+
+
+def _user_config_dir(env: Mapping[str, str]) -> Path:
+    base = env.get("XDG_CONFIG_HOME") or str(Path(env.get("HOME", str(Path.home()))) / ".config")
+    return Path(base) / "tjv-desktop"
+
+
+def _user_data_dir(env: Mapping[str, str]) -> Path:
+    base = env.get("XDG_DATA_HOME") or str(Path(env.get("HOME", str(Path.home()))) / ".local" / "share")
+    return Path(base) / "tjv-desktop"
+
+
+# A validator returns None when the value is fine, else what the value must be.
+Validator = Callable[[Any], str | None]
+
+
+def _whole(lo: int, hi: int, unit: str) -> Validator:
+    def check(v: Any) -> str | None:
+        if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+            return f"must be a whole number of {unit} ≥ {lo}" + (f" and ≤ {hi}" if hi < 10**9 else "")
+        return None
+    return check
+
+
+def _url(v: Any) -> str | None:
+    if v == "":
+        return None  # not configured yet; see Settings.missing()
+    if not isinstance(v, str):
+        return "must be an http(s) URL such as https://example.supabase.co"
+    parts = urlsplit(v)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        return "must be an http(s) URL such as https://example.supabase.co"
+    return None
+
+
+def _text(v: Any) -> str | None:
+    return None if isinstance(v, str) and v == v.strip() else "must be text without surrounding spaces"
+
+
+def _tenant(v: Any) -> str | None:
+    if v == "":
+        return None
+    try:
+        uuid.UUID(v)
+    except (ValueError, TypeError, AttributeError):
+        return "must be a tenant UUID such as 3f2b8c1e-0000-4000-8000-000000000000"
+    return None
+
+
+def _choice(*options: str) -> Validator:
+    def check(v: Any) -> str | None:
+        return None if v in options else "must be one of " + ", ".join(repr(o) for o in options)
+    return check
+
+
+def _path(v: Any) -> str | None:
+    if v == "":
+        return None  # the built-in per-user location
+    return None if isinstance(v, str) and Path(v).is_absolute() else "must be an absolute path"
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    name: str
+    type: type
+    default: Any
+    validate: Validator
+    description: str
+    required: bool = False
+
+
+SETTINGS: Mapping[str, Setting] = {s.name: s for s in (
+    Setting("server_url", str, "", _url, "Base URL of the TJV backend (Supabase project).", required=True),
+    Setting("anon_key", str, "", _text, "Public (anon) API key of the backend.", required=True),
+    Setting("tenant_id", str, "", _tenant, "Tenant (organisation) this workstation belongs to; empty: ask at sign-in."),
+    Setting("idle_lock_minutes", int, 10, _whole(1, 240, "minutes"),
+            "Lock the screen after this much inactivity (active alarms stay visible)."),
+    Setting("audio_pause_seconds", int, 120, _whole(10, 900, "seconds"),
+            "How long AUDIO PAUSED lasts before alarm sounds resume."),
+    Setting("alarm_pause_seconds", int, 120, _whole(10, 900, "seconds"),
+            "How long ALARM PAUSED lasts before alarm signals resume."),
+    Setting("technical_alarm_high_after_seconds", int, 300, _whole(10, 3600, "seconds"),
+            "A communication-loss or stale-data technical alarm becomes high priority after this long."),
+    Setting("stale_data_seconds", int, 120, _whole(10, 3600, "seconds"),
+            "Data older than this raises a stale-data technical alarm."),
+    Setting("probe_deadline_seconds", int, 10, _whole(1, 120, "seconds"),
+            "Deadline for one connection health probe."),
+    Setting("language", str, "system", _choice("system", "en", "es"), "User-interface language."),
+    Setting("store_path", str, "", _path, "Folder of the local encrypted store; empty: the per-user data folder."),
+)}
+
+
+@dataclass(frozen=True, slots=True)
+class _Layer:
+    source: Source
+    label: str  # for messages: "machine policy /etc/tjv-desktop/policy.json"
+    path: Path | None
+    values: Mapping[str, Any]
+
+
+def _read_layer(source: Source, title: str, path: Path) -> _Layer:
+    label = f"{title} {path}"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return _Layer(source, label, path, {})
+    except OSError as e:
+        raise SettingsError(f"cannot read {label}: {e.strerror or e}") from e
+    try:
+        data = json.loads(text) if text.strip() else {}
+    except json.JSONDecodeError as e:
+        raise SettingsError(f"{label} is not valid JSON: {e.msg} at line {e.lineno}") from e
+    if not isinstance(data, dict):
+        raise SettingsError(f"{label} must hold a JSON object of setting names to values")
+    for name, value in data.items():
+        _check(name, value, label)
+    return _Layer(source, label, path, data)
+
+
+def _check(name: str, value: Any, label: str) -> None:
+    setting = SETTINGS.get(name)
+    if setting is None:
+        raise SettingsError(f"unknown setting {name!r} in {label}; known settings: {', '.join(SETTINGS)}")
+    problem = setting.validate(value)
+    if problem:
+        raise SettingsError(f"{name} = {json.dumps(value, ensure_ascii=False)} from {label}: {problem}")
+
+
+class Settings:
+    """The effective settings: ``value``, ``source``, ``is_locked``, ``set_user``."""
+
+    def __init__(self, policy: _Layer, user: _Layer, machine_defaults: _Layer, env: Mapping[str, str]):
+        self._layers = (policy, user, machine_defaults)
+        self._user = user
+        self._env = env
+
+    @classmethod
+    def load(cls, policy_file: Path | None = None, user_file: Path | None = None,
+             defaults_file: Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+        """Read all layers. Paths default to the Linux locations, overridable by ``TJV_POLICY_FILE``,
+        ``TJV_USER_SETTINGS_FILE`` and ``TJV_DEFAULTS_FILE``."""
+        env = os.environ if env is None else env
+        policy_file = Path(policy_file or env.get("TJV_POLICY_FILE") or POLICY_FILE)
+        defaults_file = Path(defaults_file or env.get("TJV_DEFAULTS_FILE") or DEFAULTS_FILE)
+        user_file = Path(user_file or env.get("TJV_USER_SETTINGS_FILE")
+                         or _user_config_dir(env) / "settings.json")
+        return cls(_read_layer("policy", "machine policy", policy_file),
+                   _read_layer("user", "user settings", user_file),
+                   _read_layer("machine-default", "machine defaults", defaults_file), env)
+
+    def _layer_of(self, name: str) -> _Layer | None:
+        if name not in SETTINGS:
+            raise SettingsError(f"unknown setting {name!r}")
+        return next((layer for layer in self._layers if name in layer.values), None)
+
+    def value(self, name: str) -> Any:
+        layer = self._layer_of(name)
+        if layer is not None:
+            return layer.values[name]
+        if name == "store_path":
+            return str(_user_data_dir(self._env) / "store")
+        return SETTINGS[name].default
+
+    def source(self, name: str) -> Source:
+        layer = self._layer_of(name)
+        return "default" if layer is None else layer.source
+
+    def is_locked(self, name: str) -> bool:
+        return self.source(name) == "policy"
+
+    def missing(self) -> list[str]:
+        """Required settings that no layer provides (e.g. the server URL on a fresh install)."""
+        return [name for name, s in SETTINGS.items() if s.required and self.value(name) == ""]
+
+    def require_complete(self) -> None:
+        missing = self.missing()
+        if missing:
+            raise SettingsError("not configured: " + ", ".join(missing)
+                                + " (set them in machine policy, machine defaults or user settings)")
+
+    def set_user(self, name: str, value: Any) -> None:
+        """Validate and store a user setting; refused when machine policy locks it."""
+        if self._layer_of(name) is self._layers[0]:
+            raise SettingsError(f"{name} is locked by {self._layers[0].label}")
+        _check(name, value, self._user.label)
+        values = {**self._user.values, name: value}
+        path = self._user.path
+        assert path is not None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".settings-", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(values, f, indent=2, ensure_ascii=False)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        self._user = _Layer("user", self._user.label, path, values)
+        self._layers = (self._layers[0], self._user, self._layers[2])

@@ -68,6 +68,12 @@ def test_acknowledged_alarm_stops_the_flash_but_stays_shown(bar):
     assert bar.count_labels["high"].text() == "*** 0 +1 ack"
 
 
+def test_a_message_that_states_its_limit_is_not_repeated(bar):
+    bar.update_alerts([alert("a", "medium", message="Pain score 9/10 (limit 8/10)", value=9, limit=8, unit="/10")],
+                      PATIENTS)
+    assert bar.message_label.text() == "Maria Lopez: Pain score 9/10 (limit 8/10)"
+
+
 def test_shows_the_most_urgent_alarm_with_patient_value_limit_and_counts(bar, clock):
     bar.update_alerts([alert("a", "medium", patient="p2", message="Heart rate high", value=124, limit=110,
                              unit="bpm"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
 
 from . import __version__
 
@@ -19,6 +20,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--version", action="version", version=f"tjv-desktop {__version__}")
     p.add_argument("--demo", action="store_true", help="run on the embedded sandbox with simulated patients")
     p.add_argument("--patients", type=int, default=40, help="simulated patients in the demo")
+    p.add_argument("--screenshot", type=Path, default=None, help="with --demo: save the window to this PNG")
+    p.add_argument("--exit-after", type=float, default=None, help="with --demo: exit after this many seconds")
     p.add_argument("--log-level", default="INFO")
     return p.parse_args(argv)
 
@@ -33,12 +36,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.demo:
-        from .sandbox import cli as sandbox_cli
+        from . import app
 
-        return sandbox_cli.main([
-            "--data-dir", str(sandbox_cli.default_data_dir()), "--simulate", str(args.patients),
-            "--log-level", args.log_level,
-        ])
+        return app.main_demo(args.patients, screenshot=args.screenshot, exit_after=args.exit_after,
+                             log_level=args.log_level)
     print("tjv-desktop: the monitoring window is not available yet; run `tjv-desktop --demo` for the sandbox "
           "with simulated patients.", file=sys.stderr)
     return 2

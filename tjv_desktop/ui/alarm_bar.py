@@ -218,7 +218,9 @@ class AlarmBar(QWidget):
         name = self._patients.get(alarm.patient_id or "", self.tr("Unknown patient"))
         text = f"{name}: {alarm.message}"
         details = alert.details if alert else {}
-        if details.get("value") is not None:
+        # Messages written by the platform already state the value and the limit; add them only when
+        # the message does not (never say them twice).
+        if details.get("value") is not None and "limit" not in (alarm.message or "").lower():
             unit = details.get("unit") or ""
             # Non-breaking spaces keep "90 %" together when the message wraps.
             value = f"{_number(details['value'])}\u00a0{unit}".strip()

@@ -1,0 +1,188 @@
+"""The desktop application's wiring: the engine assembled as in watch.py, then the window, on qasync.
+
+``main_demo`` runs the whole product on this machine: it starts the sandbox with simulated patients in
+a subprocess, signs in as the demo nurse and shows the window (optionally saving a screenshot and
+exiting after a given time, for smoke tests and documentation).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import selectors
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+DEMO_EMAIL = "nurse@riverside.tjv.test"
+
+
+class Monitor:
+    """Vault, store worker, auth, sync engine, realtime link and the window, started and stopped together."""
+
+    def __init__(self, url: str, anon_key: str, email: str, password: str, *, store: Path | None = None,
+                 keyring_backend=None, probe_deadline: float = 10.0):
+        self.url, self.anon_key, self.email, self._password = url, anon_key, email, password
+        self.store_path, self.keyring_backend, self.probe_deadline = store, keyring_backend, probe_deadline
+        self.worker = self.auth = self.engine = self.link = self.window = self.identity = None
+
+    async def start(self):
+        from .backend.auth import AuthSession
+        from .backend.health import Health, LinkState
+        from .backend.realtime import RealtimeLink, channel_plan
+        from .backend.rest import RestGateway
+        from .backend.vault import Vault
+        from .sync.engine import SyncEngine
+        from .sync.worker import StoreWorker
+        from .ui.main_window import MainWindow
+
+        vault = Vault(self.url, backend=self.keyring_backend)
+        key = vault.store_key()
+        self.worker = StoreWorker(self.store_path if key else None, key)
+        await self.worker.open()
+        note = "" if self.worker.persistent else QT_TR("Local copy kept in memory only (no secure keyring)")
+        self.auth = await AuthSession.create(self.url, self.anon_key, vault)
+        identity = await self.auth.restore()
+        if identity is None or (identity.email or "").lower() != self.email.lower():
+            identity = await self.auth.sign_in(self.email, self._password)
+        if not identity.provider_id:
+            raise PermissionError(f"{self.email} is not a provider")
+        self.identity = identity
+        health = Health()
+        window_ref: list = []
+
+        def on_changes(changes) -> None:
+            if window_ref:
+                window_ref[0].handle_changes(changes)
+
+        self.engine = SyncEngine(self.worker, RestGateway(self.auth.client), identity.provider_id,
+                                 on_changes=on_changes, health=health)
+        self.window = MainWindow(self.engine, self.worker, identity.provider_id, identity.provider_id,
+                                 user_label=identity.email or "", store_note=note)
+        window_ref.append(self.window)
+
+        def on_state(state: LinkState, reason: str) -> None:
+            self.engine.online = state is LinkState.CONNECTED
+            self.window.set_link_state(state, reason)
+
+        async def plan():
+            return channel_plan(identity.provider_id, identity.tenant_id, await self.engine.load_patients())
+
+        self.link = RealtimeLink(self.url, self.anon_key, lambda: self.auth.access_token, plan,
+                                 on_change=self.engine.submit, on_live=self.engine.request_resync,
+                                 on_gap=self.engine.note_gap, on_state=on_state,
+                                 probe_deadline=self.probe_deadline, health=health)
+        self.auth.client.auth.on_auth_state_change(
+            lambda event, session: event == "TOKEN_REFRESHED" and session is not None
+            and asyncio.ensure_future(self.link.set_token(session.access_token)))
+        await self.window.start()
+        self.engine.start()
+        self.link.start()
+        return self.window
+
+    async def stop(self) -> None:
+        if self.window is not None:
+            await self.window.stop()
+        if self.link is not None:
+            await self.link.stop()
+        if self.engine is not None:
+            await self.engine.stop()
+        if self.auth is not None:
+            await self.auth.close()
+        if self.worker is not None:
+            await self.worker.close()
+
+
+def QT_TR(text: str) -> str:  # noqa: N802 - mirrors Qt's QT_TR_NOOP
+    from PySide6.QtCore import QCoreApplication
+
+    return QCoreApplication.translate("app", text)
+
+
+async def run_window(monitor: Monitor, *, screenshot: Path | None = None, exit_after: float | None = None) -> int:
+    from PySide6.QtWidgets import QApplication
+
+    from .ui.main_window import apply_dark_palette
+
+    app = QApplication.instance()
+    apply_dark_palette(app)
+    app.setQuitOnLastWindowClosed(False)
+    done = asyncio.Event()
+    app.lastWindowClosed.connect(done.set)
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError):
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, done.set)
+    try:
+        window = await monitor.start()
+        window.resize(1920, 1080)
+        window.show()
+        if exit_after is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), exit_after)
+            if screenshot is not None:
+                if window.census_proxy.rowCount() and window.selected_patient is None:
+                    window.census_view.selectRow(0)
+                    await asyncio.sleep(1.0)  # the detail loads, then the 2 Hz chart timer draws
+                screenshot.parent.mkdir(parents=True, exist_ok=True)
+                window.grab().save(str(screenshot))
+        else:
+            await done.wait()
+        return 0
+    finally:
+        await monitor.stop()  # while the loop still runs (python-stack-notes §3)
+
+
+def start_demo_sandbox(patients: int, log_level: str, timeout: float = 120.0) -> tuple[subprocess.Popen, dict]:
+    """Starts ``tjv-sandbox`` with the simulator; returns the process and its ready line."""
+    from .sandbox import cli as sandbox_cli
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tjv_desktop.sandbox.cli", "--data-dir", str(sandbox_cli.default_data_dir()),
+         "--simulate", str(patients), "--log-level", log_level],
+        stdout=subprocess.PIPE, text=True)
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    loop_deadline = timeout
+    while loop_deadline > 0 and proc.poll() is None:
+        if sel.select(timeout=0.5):
+            line = proc.stdout.readline()
+            if line:
+                return proc, json.loads(line)
+        loop_deadline -= 0.5
+    stop_process(proc)
+    raise RuntimeError("the demo sandbox did not become ready")
+
+
+def stop_process(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+
+
+def main_demo(patients: int = 40, screenshot: Path | None = None, exit_after: float | None = None,
+              log_level: str = "INFO") -> int:
+    """``tjv-desktop --demo``: sandbox + simulator + the window, signed in as the demo nurse."""
+    import qasync
+    from keyring.backends import fail
+
+    proc, ready = start_demo_sandbox(patients, log_level)
+    try:
+        user = next(u for u in ready["users"] if u["email"] == DEMO_EMAIL)
+        # The demo keeps no session or store key in the user's keyring: the store stays in memory.
+        monitor = Monitor(ready["url"], ready["anon_key"], DEMO_EMAIL, user["password"],
+                          keyring_backend=fail.Keyring())
+        os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+        return qasync.run(run_window(monitor, screenshot=screenshot, exit_after=exit_after))
+    finally:
+        stop_process(proc)

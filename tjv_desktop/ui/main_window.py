@@ -1,0 +1,499 @@
+"""The monitoring window: alarm bar on top, census, active alerts with their commands, patient detail,
+and a status bar saying how connected and how old the data is.
+
+The window reads the store only through the StoreWorker, and only when a change-set names something:
+``handle_changes`` queues the change-set; one task merges what queued, re-reads the rows it names and
+updates the models. Commands go through ``engine.command`` and show through the change-set it emits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from datetime import UTC, datetime, timedelta
+
+from PySide6.QtCore import QCoreApplication, QItemSelectionModel, Qt, QTimer
+from PySide6.QtGui import QColor, QFont, QKeySequence, QPalette, QPen, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QCheckBox,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QPushButton,
+    QSplitter,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from tjv_desktop.backend.health import LinkState
+from tjv_desktop.store import ChangeSet
+
+from . import readers
+from .models import AlertsModel, CensusModel, age_text, alerts_proxy, census_proxy
+from .patient_detail import PatientDetail
+
+try:  # written in parallel; the window keeps a slot for it when it is absent
+    from tjv_desktop.domain.alarms import AlarmSystem
+
+    from .alarm_bar import AlarmBar
+except ImportError:  # pragma: no cover
+    AlarmBar = None
+
+log = logging.getLogger(__name__)
+
+TABLE_FONT_PT = 14
+# Preset reasons only: free text could carry patient data into the audit trail and the server.
+REJECT_REASONS = ("Not my patient", "Handed over to another clinician", "Already being handled",
+                  "Alert not clinically relevant", "Duplicate alert")
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("MainWindow", text)
+
+
+def apply_dark_palette(app: QApplication) -> None:
+    """A dark theme for night shifts: colour is kept for alarm coding."""
+    app.setStyle("Fusion")
+    palette = QPalette()
+    for role, colour in ((QPalette.ColorRole.Window, "#1e1e1e"), (QPalette.ColorRole.WindowText, "#f0f0f0"),
+                         (QPalette.ColorRole.Base, "#121212"), (QPalette.ColorRole.AlternateBase, "#1c1c1c"),
+                         (QPalette.ColorRole.Text, "#f0f0f0"), (QPalette.ColorRole.Button, "#333333"),
+                         (QPalette.ColorRole.ButtonText, "#f0f0f0"), (QPalette.ColorRole.Highlight, "#1565c0"),
+                         (QPalette.ColorRole.HighlightedText, "#ffffff"), (QPalette.ColorRole.ToolTipBase, "#333333"),
+                         (QPalette.ColorRole.ToolTipText, "#ffffff"), (QPalette.ColorRole.PlaceholderText, "#9e9e9e")):
+        palette.setColor(role, QColor(colour))
+    app.setPalette(palette)
+
+
+class AlertsView(QTableView):
+    """The alerts list; plain A acknowledges the selected alert while the list has focus."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.on_acknowledge = None
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_A and event.modifiers() in (Qt.KeyboardModifier.NoModifier,
+                                                                  Qt.KeyboardModifier.KeypadModifier):
+            if self.on_acknowledge is not None:
+                self.on_acknowledge()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+
+class AlarmColourDelegate(QStyledItemDelegate):
+    """Keeps a cell's alarm colour when its row is selected (the selection shows as a white frame):
+    selection highlight must never hide a priority."""
+
+    def paint(self, painter, option, index) -> None:
+        brush = index.data(Qt.ItemDataRole.BackgroundRole)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        if brush is None or not selected:
+            super().paint(painter, option, index)
+            return
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        opt.state &= ~QStyle.StateFlag.State_Selected
+        painter.save()
+        painter.fillRect(opt.rect, brush)
+        painter.restore()
+        super().paint(painter, opt, index)
+        painter.save()
+        painter.setPen(QPen(QColor("#ffffff"), 3))
+        painter.drawRect(opt.rect.adjusted(1, 1, -2, -2))
+        painter.restore()
+
+
+def _table(view: QTableView, name: str) -> QTableView:
+    view.setAccessibleName(name)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setAlternatingRowColors(True)
+    view.setSortingEnabled(True)
+    view.setWordWrap(False)
+    view.verticalHeader().setVisible(False)
+    font = QFont()
+    font.setPointSize(TABLE_FONT_PT)
+    view.setFont(font)
+    view.verticalHeader().setDefaultSectionSize(int(TABLE_FONT_PT * 2.3))
+    header = view.horizontalHeader()
+    header.setFont(font)
+    header.setHighlightSections(False)
+    return view
+
+
+class MainWindow(QMainWindow):
+    """``engine`` is the SyncEngine, ``worker`` its StoreWorker; ``actor`` is recorded with commands."""
+
+    def __init__(self, engine, worker, provider_id: str, actor: str, *, user_label: str = "",
+                 store_note: str = "", now=lambda: datetime.now(UTC), clock=time.monotonic):
+        super().__init__()
+        self.engine, self.worker = engine, worker
+        self.provider_id, self.actor = provider_id, actor
+        self.now, self.clock = now, clock
+        self.link_state = LinkState.CONNECTING
+        self.lost_since: float | None = clock()
+        self.link_reason = ""
+        self.last_data_at: datetime | None = None
+        self.store_note = store_note
+        self.selected_patient: str | None = None
+        self._pending: ChangeSet = ChangeSet()
+        self._wake = asyncio.Event()
+        self._tasks: set[asyncio.Task] = set()
+        self._pump_task: asyncio.Task | None = None
+        self.setWindowTitle(_tr("TJV Desktop — patient monitoring") + (f" — {user_label}" if user_label else ""))
+
+        central = QWidget(self)
+        outer = QVBoxLayout(central)
+        outer.setContentsMargins(6, 6, 6, 0)
+        if AlarmBar is not None:
+            self.alarm_bar = AlarmBar(AlarmSystem(), clock=clock, parent=central)
+        else:  # the slot the alarm bar goes into
+            self.alarm_bar = None
+            placeholder = QLabel(_tr("Alarm bar"), central)
+            placeholder.setObjectName("alarmBarSlot")
+            outer.addWidget(placeholder)
+        if self.alarm_bar is not None:
+            outer.addWidget(self.alarm_bar)
+
+        # Census
+        self.census_model = CensusModel(self, now=now)
+        self.census_proxy = census_proxy(self.census_model, self)
+        self.census_view = _table(QTableView(central), _tr("Patient census"))
+        self.census_view.setModel(self.census_proxy)
+        self.census_view.sortByColumn(CensusModel.COLUMNS.index("alerts"), Qt.SortOrder.AscendingOrder)
+        header = self.census_view.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        self.census_view.setItemDelegate(AlarmColourDelegate(self.census_view))
+        self.census_view.selectionModel().currentRowChanged.connect(self._on_census_row)
+        self.filter_edit = QLineEdit(central)
+        self.filter_edit.setPlaceholderText(_tr("Find patient by name (Ctrl+F)"))
+        self.filter_edit.setAccessibleName(_tr("Find patient by name"))
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.textChanged.connect(self._on_filter)
+        self.census_count = QLabel(central)
+        QShortcut(QKeySequence.StandardKey.Find, self, activated=self.filter_edit.setFocus)
+
+        # Alerts
+        self.alerts_model = AlertsModel(self, now=now)
+        self.history_model = AlertsModel(self, now=now, history=True)
+        self.alerts_proxy = alerts_proxy(self.alerts_model, self)
+        self.alerts_view = _table(AlertsView(central), _tr("Active alerts"))
+        self.alerts_view.setModel(self.alerts_proxy)
+        self.alerts_view.on_acknowledge = self.acknowledge_selected
+        self.alerts_view.setItemDelegate(AlarmColourDelegate(self.alerts_view))
+        self.alerts_view.sortByColumn(AlertsModel.COLUMNS.index("priority"), Qt.SortOrder.AscendingOrder)
+        a_header = self.alerts_view.horizontalHeader()
+        a_header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        a_header.setSectionResizeMode(AlertsModel.COLUMNS.index("message"), QHeaderView.ResizeMode.Stretch)
+        self.alerts_title = QLabel(central)
+        self.ack_button = self._button(_tr("Acknowledge (A / Ctrl+K)"), self.acknowledge_selected)
+        self.accept_button = self._button(_tr("Accept responsibility (Ctrl+Shift+A)"),
+                                          lambda: self.command_selected("accept"))
+        self.reject_button = self._button(_tr("Reject responsibility… (Ctrl+Shift+R)"), self.reject_selected)
+        self.history_box = QCheckBox(_tr("Show history"), central)
+        self.history_box.setAccessibleName(_tr("Show alert history"))
+        self.history_box.toggled.connect(self._on_history)
+        QShortcut(QKeySequence("Ctrl+K"), self, activated=self.acknowledge_selected)
+        QShortcut(QKeySequence("Ctrl+Shift+A"), self, activated=lambda: self.command_selected("accept"))
+        QShortcut(QKeySequence("Ctrl+Shift+R"), self, activated=self.reject_selected)
+        self.alerts_view.selectionModel().currentRowChanged.connect(lambda *_: self._update_buttons())
+
+        self.detail = PatientDetail(central, now=now)
+
+        left = QWidget(central)
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        find_row = QHBoxLayout()
+        find_row.addWidget(self.filter_edit, 1)
+        find_row.addWidget(self.census_count)
+        left_layout.addLayout(find_row)
+        left_layout.addWidget(self.census_view, 3)
+        alerts_head = QHBoxLayout()
+        alerts_head.addWidget(self.alerts_title)
+        alerts_head.addStretch(1)
+        alerts_head.addWidget(self.history_box)
+        left_layout.addLayout(alerts_head)
+        left_layout.addWidget(self.alerts_view, 2)
+        buttons = QHBoxLayout()
+        for b in (self.ack_button, self.accept_button, self.reject_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        left_layout.addLayout(buttons)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, central)
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(self.detail)
+        self.splitter.setStretchFactor(0, 2)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([1400, 520])
+        outer.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
+
+        status_font = QFont()
+        status_font.setPointSize(13)
+        self.connection_label = QLabel(self)
+        self.connection_label.setAccessibleName(_tr("Connection and data age"))
+        self.connection_label.setFont(status_font)
+        self.store_label = QLabel(store_note, self)
+        self.store_label.setFont(status_font)
+        self.statusBar().addWidget(self.connection_label, 1)
+        self.statusBar().addPermanentWidget(self.store_label)
+
+        # Ages and the link state change with the clock, not with the data: redraw them once a second.
+        self.tick = QTimer(self)
+        self.tick.setInterval(1000)
+        self.tick.timeout.connect(self._on_tick)
+        self.tick.start()
+        self._update_titles()
+        self._update_buttons()
+        self._render_status()
+
+    def _button(self, text: str, slot) -> QPushButton:
+        button = QPushButton(text, self)
+        button.setAccessibleName(text)
+        font = QFont()
+        font.setPointSize(13)
+        button.setFont(font)
+        button.clicked.connect(slot)
+        return button
+
+    # --- lifecycle ----------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Loads everything once, then follows change-sets."""
+        census = await self.worker.call(readers.census_rows, None, self.provider_id)
+        alerts = await self.worker.call(readers.alert_rows, None, self.provider_id)
+        age = await self.engine.data_age()
+        if age is not None:
+            self.last_data_at = self.now() - age
+        self.census_model.reset(census)
+        self.alerts_model.reset(alerts)
+        self._after_update()
+        self._pump_task = asyncio.create_task(self._pump(), name="tjv-ui-pump")
+
+    async def stop(self) -> None:
+        tasks = [t for t in (self._pump_task, *self._tasks) if t is not None]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self.tick.stop()
+
+    def _spawn(self, coro) -> asyncio.Task:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("window task failed", exc_info=task.exception())
+
+    # --- change-sets --------------------------------------------------------------------------------
+
+    def handle_changes(self, changes: ChangeSet) -> None:
+        """The engine's on_changes: never blocks; the pump applies what queued."""
+        self._pending = self._pending | changes
+        self.last_data_at = self.now()
+        self._wake.set()
+
+    async def _pump(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            changes, self._pending = self._pending, ChangeSet()
+            if changes:
+                try:
+                    await self.apply_changes(changes)
+                except Exception:  # noqa: BLE001 - a failed refresh must not stop later ones
+                    log.exception("could not refresh the views")
+
+    async def apply_changes(self, changes: ChangeSet) -> None:
+        """Re-reads only the rows ``changes`` names and updates the models."""
+        hit = await self.worker.call(readers.affected, changes)
+        if hit.patients:
+            self.census_model.apply(await self.worker.call(readers.census_rows, sorted(hit.patients),
+                                                           self.provider_id))
+        if hit.alerts:
+            rows = await self.worker.call(readers.alert_rows, sorted(hit.alerts))
+            mine = {k: (r if r is None or r.get("provider_id") == self.provider_id else None) for k, r in rows.items()}
+            self.alerts_model.apply(mine)
+            if self.history_box.isChecked():
+                self.history_model.apply(mine)
+        pid = self.selected_patient
+        if pid is not None and pid in hit.patients:
+            self.detail.add_vitals(hit.vitals_by_patient.get(pid, []))
+            row = self.census_model.row(pid)
+            if row is not None:
+                self.detail.set_summary(row)
+            if hit.alerts:
+                self.detail.set_alerts(await self.worker.call(lambda s: s.alerts_for_patient(pid)))
+        self._after_update()
+
+    def _after_update(self) -> None:
+        if self.alarm_bar is not None:
+            names = {r["patient_id"]: r["name"] for r in self.census_model.rows()}
+            self.alarm_bar.update_alerts(self.alerts_model.rows(), names)
+        if self.alerts_view.selectionModel().currentIndex().row() < 0 and self.alerts_proxy.rowCount():
+            self.select_alert_row(0)
+        self._update_titles()
+        self._update_buttons()
+
+    # --- selection ----------------------------------------------------------------------------------
+
+    def select_alert_row(self, row: int) -> None:
+        index = self.alerts_proxy.index(row, 0)
+        self.alerts_view.selectionModel().setCurrentIndex(
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+
+    def select_alert(self, alert_id: str) -> bool:
+        row = self.alerts_view.model().row_of(alert_id)
+        if row is None:
+            return False
+        self.select_alert_row(row)
+        return True
+
+    def selected_alert(self) -> dict | None:
+        index = self.alerts_view.selectionModel().currentIndex()
+        if not index.isValid():
+            return None
+        key = self.alerts_view.model().key_at(index.row())
+        return self.alerts_view.model().sourceModel().row(key)
+
+    def select_patient(self, patient_id: str) -> None:
+        row = self.census_proxy.row_of(patient_id)
+        if row is not None:
+            self.census_view.selectionModel().setCurrentIndex(
+                self.census_proxy.index(row, 0),
+                QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+
+    def _on_census_row(self, current, _previous) -> None:
+        key = self.census_proxy.key_at(current.row()) if current.isValid() else None
+        if key and key != self.selected_patient:
+            self.selected_patient = key
+            self._spawn(self.load_detail(key))
+
+    async def load_detail(self, patient_id: str) -> None:
+        since = self.now() - timedelta(hours=72)
+        detail = await self.worker.call(readers.patient_detail, patient_id, since)
+        if self.selected_patient == patient_id:
+            self.detail.show_patient(patient_id, detail)
+
+    def _on_filter(self, text: str) -> None:
+        self.census_proxy.setFilterFixedString(text)
+        self.alerts_proxy.setFilterFixedString(text)
+        self._update_titles()
+
+    def _on_history(self, on: bool) -> None:
+        self._spawn(self._show_history(on))
+
+    async def _show_history(self, on: bool) -> None:
+        if on:
+            self.history_model.reset(await self.worker.call(readers.alert_history))
+        source = self.history_model if on else self.alerts_model
+        self.alerts_proxy.setSourceModel(source)
+        self.alerts_view.setAccessibleName(_tr("Alert history") if on else _tr("Active alerts"))
+        self.alerts_view.selectionModel().currentRowChanged.connect(lambda *_: self._update_buttons())
+        self._update_titles()
+        self._update_buttons()
+
+    # --- commands -----------------------------------------------------------------------------------
+
+    def acknowledge_selected(self) -> None:
+        self.command_selected("acknowledge")
+
+    def command_selected(self, kind: str, args: dict | None = None) -> asyncio.Task | None:
+        alert = self.selected_alert()
+        if alert is None or (alert.get("state") or "") == "resolved":
+            return None
+        return self._spawn(self.engine.command(kind, alert["id"], self.actor, args))
+
+    def reject_selected(self) -> None:
+        if self.selected_alert() is None:
+            return
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle(_tr("Reject responsibility"))
+        dialog.setLabelText(_tr("Why are you rejecting responsibility for this alert?"))
+        dialog.setComboBoxItems([_tr(r) for r in REJECT_REASONS])
+        dialog.setComboBoxEditable(False)
+        dialog.setOption(QInputDialog.InputDialogOption.UseListViewForComboBoxItems, True)
+        alert_id = self.selected_alert()["id"]
+        self.reject_dialog = dialog
+
+        def chosen(text: str) -> None:
+            reason = REJECT_REASONS[[_tr(r) for r in REJECT_REASONS].index(text)]
+            self._spawn(self.engine.command("reject", alert_id, self.actor, {"reason": reason}))
+
+        dialog.textValueSelected.connect(chosen)
+        dialog.open()  # window-modal without a nested event loop, so the async tasks keep running
+
+    def _update_buttons(self) -> None:
+        alert = self.selected_alert()
+        active = alert is not None and alert.get("state") != "resolved"
+        self.ack_button.setEnabled(active and alert.get("state") == "active")
+        self.accept_button.setEnabled(active and alert.get("state") in ("active", "acknowledged"))
+        self.reject_button.setEnabled(active and alert.get("state") in ("active", "acknowledged"))
+
+    # --- status -------------------------------------------------------------------------------------
+
+    def set_link_state(self, state: LinkState, reason: str = "") -> None:
+        connected = state is LinkState.CONNECTED
+        if connected:
+            self.lost_since = None
+        elif self.lost_since is None:
+            self.lost_since = self.clock()
+        self.link_state, self.link_reason = state, reason
+        self._render_status()
+
+    def data_age_seconds(self) -> float | None:
+        return None if self.last_data_at is None else (self.now() - self.last_data_at).total_seconds()
+
+    def _on_tick(self) -> None:
+        self.census_model.refresh_column(CensusModel.COLUMNS.index("age"))
+        self.alerts_model.refresh_column(AlertsModel.COLUMNS.index("raised"))
+        self._render_status()
+
+    def _render_status(self) -> None:
+        connected = self.link_state is LinkState.CONNECTED
+        if connected:
+            text, colour = _tr("● Live: connected to the server"), "#2e7d32"
+        else:
+            age = self.data_age_seconds()
+            state = {LinkState.CONNECTING: _tr("connecting"), LinkState.RECONNECTING: _tr("reconnecting"),
+                     LinkState.LOST: _tr("connection lost")}.get(self.link_state, _tr("offline"))
+            text = _tr("▲ Data {age} old — offline ({state})").format(
+                age=age_text(age) if age is not None else _tr("of unknown age"), state=state)
+            colour = "#b71c1c" if self.link_state is not LinkState.CONNECTING else "#8d6e00"
+        self.connection_label.setText(text)
+        self.connection_label.setStyleSheet(f"QLabel {{ background: {colour}; color: white; padding: 2px 8px; }}")
+        if self.alarm_bar is not None:
+            self.alarm_bar.set_technical(self.lost_since, None if connected else self.data_age_seconds())
+
+    def _update_titles(self) -> None:
+        shown, total = self.census_proxy.rowCount(), self.census_model.rowCount()
+        self.census_count.setText(_tr("{shown} of {total} patients").format(shown=shown, total=total))
+        model = self.alerts_proxy.sourceModel()
+        title = _tr("Alert history") if model is self.history_model else _tr("Active alerts")
+        unanswered = sum(1 for r in model.rows() if r.get("state") == "active")
+        self.alerts_title.setText(_tr("{title}: {n} ({u} not acknowledged)").format(
+            title=title, n=model.rowCount(), u=unanswered))
+        font = QFont()
+        font.setPointSize(15)
+        font.setBold(True)
+        self.alerts_title.setFont(font)

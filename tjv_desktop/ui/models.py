@@ -1,0 +1,356 @@
+"""Qt item models of the census and of the alerts, updated only for the keys a change-set names.
+
+Models hold rows keyed by id (see ``readers`` for how rows are read). ``apply(rows)`` takes
+``{key: row | None}``: a known key is redrawn (``dataChanged`` on that row only), a new key is inserted,
+None (or an alert that closed, in active mode) removes the row. Sorting and the name filter live in the
+proxies; the default census order is worst first: highest alert priority, then NEWS2, then name.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QCoreApplication, QModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtGui import QBrush, QColor, QFont
+
+from tjv_desktop.store.schema import PRIORITY_RANK
+
+from .readers import instant, is_open
+
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+KEY_ROLE = Qt.ItemDataRole.UserRole + 2
+
+# IEC 60601-1-8 colours; the asterisks carry the priority for those who cannot tell the colours apart.
+PRIORITY_MARK = {"high": "***", "medium": "**", "low": "*"}
+PRIORITY_BG = {"high": QColor("#d32f2f"), "medium": QColor("#fbc02d"), "low": QColor("#00acc1")}
+PRIORITY_FG = {"high": QColor("#ffffff"), "medium": QColor("#000000"), "low": QColor("#000000")}
+STATUS_FG = {"critical": QColor("#ff6e6e"), "deteriorating": QColor("#ffd54f"), "watch": QColor("#80deea"),
+             "offline": QColor("#b0b0b0")}
+STALE_FG = QColor("#b0b0b0")
+STALE_VITALS_SECONDS = 60 * 60  # older than this, the vitals are shown greyed with their age
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("models", text)
+
+
+def age_text(seconds: float | None) -> str:
+    if seconds is None:
+        return _tr("never")
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return _tr("{n} s").format(n=seconds)
+    if seconds < 3600:
+        return _tr("{n} min").format(n=seconds // 60)
+    if seconds < 48 * 3600:
+        return _tr("{h} h {m} min").format(h=seconds // 3600, m=(seconds % 3600) // 60)
+    return _tr("{n} days").format(n=seconds // 86400)
+
+
+def _num(value: Any, digits: int = 0) -> str:
+    if value is None:
+        return "–"
+    try:
+        return f"{float(value):.{digits}f}"
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def priority_rank(priority: str | None) -> int:
+    return PRIORITY_RANK.get(priority or "", len(PRIORITY_RANK))
+
+
+class KeyedTableModel(QAbstractTableModel):
+    """Rows keyed by id, in arrival order; subclasses say what each column shows."""
+
+    COLUMNS: tuple[str, ...] = ()
+
+    def __init__(self, parent=None, now=lambda: datetime.now(UTC)):
+        super().__init__(parent)
+        self._keys: list[str] = []
+        self._rows: dict[str, dict] = {}
+        self.now = now
+
+    # --- updates ------------------------------------------------------------------------------------
+
+    def keep(self, row: dict) -> bool:
+        return True
+
+    def reset(self, rows: dict[str, dict | None]) -> None:
+        self.beginResetModel()
+        self._keys = [k for k, r in rows.items() if r is not None and self.keep(r)]
+        self._rows = {k: rows[k] for k in self._keys}
+        self.endResetModel()
+
+    def apply(self, rows: dict[str, dict | None]) -> None:
+        """Redraws, inserts or removes exactly the rows named."""
+        last = len(self.COLUMNS) - 1
+        for key, row in rows.items():
+            present = key in self._rows
+            if row is None or not self.keep(row):
+                if present:
+                    index = self._keys.index(key)
+                    self.beginRemoveRows(QModelIndex(), index, index)
+                    del self._keys[index]
+                    del self._rows[key]
+                    self.endRemoveRows()
+            elif present:
+                self._rows[key] = row
+                index = self._keys.index(key)
+                self.dataChanged.emit(self.index(index, 0), self.index(index, last))
+            else:
+                self.beginInsertRows(QModelIndex(), len(self._keys), len(self._keys))
+                self._keys.append(key)
+                self._rows[key] = row
+                self.endInsertRows()
+
+    def refresh_column(self, column: int) -> None:
+        """Redraws one column (ages grow with the clock; nothing is re-read)."""
+        if self._keys:
+            self.dataChanged.emit(self.index(0, column), self.index(len(self._keys) - 1, column),
+                                  [Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ForegroundRole])
+
+    # --- reads --------------------------------------------------------------------------------------
+
+    def row(self, key: str) -> dict | None:
+        return self._rows.get(key)
+
+    def row_at(self, index: int) -> dict:
+        return self._rows[self._keys[index]]
+
+    def key_at(self, index: int) -> str:
+        return self._keys[index]
+
+    def keys(self) -> list[str]:
+        return list(self._keys)
+
+    def rows(self) -> list[dict]:
+        return [self._rows[k] for k in self._keys]
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self._keys)
+
+    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.column_title(section)
+        return None
+
+    def column_title(self, section: int) -> str:
+        return self.COLUMNS[section]
+
+    def age_seconds(self, moment: datetime | None) -> float | None:
+        return None if moment is None else (self.now() - moment).total_seconds()
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        row = self.row_at(index.row())
+        if role == KEY_ROLE:
+            return self.key_at(index.row())
+        return self.cell(row, self.COLUMNS[index.column()], role)
+
+    def cell(self, row: dict, column: str, role: int) -> Any:
+        raise NotImplementedError
+
+
+class CensusModel(KeyedTableModel):
+    """One row per assigned patient."""
+
+    # The vitals' age comes right after NEWS2 so it is never scrolled out of sight.
+    COLUMNS = ("alerts", "name", "procedure", "status", "news2", "age", "heart_rate", "spo2", "respiratory_rate",
+               "temperature", "bp", "pain_score")
+    VITAL_COLUMNS = ("heart_rate", "spo2", "respiratory_rate", "temperature", "bp", "pain_score")
+    TITLES = {"alerts": "Alarms", "name": "Patient", "procedure": "Op · POD", "status": "Status",
+              "news2": "NEWS2", "heart_rate": "HR", "spo2": "SpO₂", "respiratory_rate": "RR",
+              "temperature": "Temp", "bp": "BP", "pain_score": "Pain", "age": "Vitals age"}
+    UNITS = {"heart_rate": "/min", "spo2": "%", "respiratory_rate": "/min", "temperature": "°C", "bp": "mmHg",
+             "pain_score": "/10"}
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        column = self.COLUMNS[section] if 0 <= section < len(self.COLUMNS) else None
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole and column in self.UNITS:
+            return f"{self.column_title(section)} ({self.UNITS[column]})"
+        return super().headerData(section, orientation, role)
+
+    def column_title(self, section: int) -> str:
+        return _tr(self.TITLES[self.COLUMNS[section]])
+
+    def sort_key(self, row: dict) -> tuple:
+        news2 = row.get("news2")
+        return (priority_rank(row.get("top_priority")), -(news2 if news2 is not None else -1),
+                (row.get("name") or "").casefold())
+
+    def _display(self, row: dict, column: str) -> str:
+        vitals = row.get("vitals") or {}
+        if column == "alerts":
+            top = row.get("top_priority")
+            if not top:
+                return ""
+            text = f"{PRIORITY_MARK[top]} {row['alert_count']}"
+            return text + (_tr(" new") if row.get("unanswered") else "")
+        if column == "name":
+            return row.get("name") or ""
+        if column == "procedure":
+            parts = [p for p in (row.get("procedure"), (row.get("side") or "")[:1].upper()) if p]
+            text = " ".join(parts) or "–"
+            return text + (_tr(" · POD {n}").format(n=row["pod"]) if row.get("pod") is not None else "")
+        if column == "status":
+            return _tr(row.get("status") or "unknown")
+        if column == "news2":
+            return _num(row.get("news2"))
+        if column == "temperature":
+            return _num(vitals.get("temperature"), 1)
+        if column == "bp":
+            sys_bp, dia = vitals.get("systolic_bp"), vitals.get("diastolic_bp")
+            return "–" if sys_bp is None else f"{_num(sys_bp)}/{_num(dia)}"
+        if column == "age":
+            return age_text(self.age_seconds(row.get("measured_at")))
+        return _num(vitals.get(column))
+
+    def cell(self, row: dict, column: str, role: int) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(row, column)
+        if role == SORT_ROLE:
+            if column == "alerts":
+                return self.sort_key(row)
+            if column == "name":
+                return (row.get("name") or "").casefold()
+            if column == "news2":
+                return row.get("news2") if row.get("news2") is not None else -1
+            if column == "age":
+                age = self.age_seconds(row.get("measured_at"))
+                return age if age is not None else float("inf")
+            return self._display(row, column)
+        if role == Qt.ItemDataRole.BackgroundRole and column == "alerts" and row.get("top_priority"):
+            return QBrush(PRIORITY_BG[row["top_priority"]])
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if column == "alerts" and row.get("top_priority"):
+                return QBrush(PRIORITY_FG[row["top_priority"]])
+            if column == "status" and row.get("status") in STATUS_FG:
+                return QBrush(STATUS_FG[row["status"]])
+            age = self.age_seconds(row.get("measured_at"))
+            if column in self.VITAL_COLUMNS + ("age",) and (age is None or age > STALE_VITALS_SECONDS):
+                return QBrush(STALE_FG)
+        if role == Qt.ItemDataRole.FontRole and column in ("alerts", "name", "news2"):
+            font = QFont()
+            font.setBold(True)
+            return font
+        if role == Qt.ItemDataRole.TextAlignmentRole and column not in ("name", "procedure", "status"):
+            return int(Qt.AlignmentFlag.AlignCenter)
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return f"{self.column_title(self.COLUMNS.index(column))}: {self._display(row, column)}"
+        if role == Qt.ItemDataRole.ToolTipRole and column == "alerts" and row.get("top_priority"):
+            return _tr("{n} open alerts, highest priority {p}").format(n=row["alert_count"], p=row["top_priority"])
+        return None
+
+
+class AlertsModel(KeyedTableModel):
+    """Open alerts (``history=False``) or every alert held, open and closed (``history=True``)."""
+
+    COLUMNS = ("priority", "patient", "message", "raised", "state")
+    TITLES = {"priority": "Priority", "patient": "Patient", "message": "Alert", "raised": "Raised",
+              "state": "State"}
+
+    def __init__(self, parent=None, now=lambda: datetime.now(UTC), history: bool = False):
+        super().__init__(parent, now)
+        self.history = history
+
+    def keep(self, row: dict) -> bool:
+        return self.history or is_open(row)
+
+    def column_title(self, section: int) -> str:
+        return _tr(self.TITLES[self.COLUMNS[section]])
+
+    def state_text(self, row: dict) -> str:
+        text = _tr(row.get("state") or "active")
+        if row.get("pending_action_id"):
+            text += _tr(" (sending…)")
+        return text
+
+    def _display(self, row: dict, column: str) -> str:
+        if column == "priority":
+            p = row.get("priority")
+            return f"{PRIORITY_MARK.get(p, '')} {_tr(p or '').upper()}"
+        if column == "patient":
+            return row.get("patient_name") or ""
+        if column == "message":
+            return row.get("message") or row.get("kind") or ""
+        if column == "raised":
+            raised = instant(row.get("raised_at"))
+            if raised is None:
+                return "–"
+            local = raised.astimezone()
+            return _tr("{t} ({age} ago)").format(t=local.strftime("%H:%M"), age=age_text(self.age_seconds(raised)))
+        if column == "state":
+            return self.state_text(row)
+        return ""
+
+    def cell(self, row: dict, column: str, role: int) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(row, column)
+        if role == SORT_ROLE:
+            raised = instant(row.get("raised_at"))
+            stamp = -raised.timestamp() if raised else 0.0
+            if column == "priority":
+                return (priority_rank(row.get("priority")), row.get("state") != "active", stamp)
+            if column == "raised":
+                return stamp
+            return self._display(row, column)
+        p = row.get("priority")
+        active = row.get("state") == "active"
+        if role == Qt.ItemDataRole.BackgroundRole and column == "priority" and p in PRIORITY_BG:
+            return QBrush(PRIORITY_BG[p] if active else PRIORITY_BG[p].darker(250))
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if column == "priority" and p in PRIORITY_FG:
+                return QBrush(PRIORITY_FG[p] if active else QColor("#e0e0e0"))
+            if not active:
+                return QBrush(STALE_FG)
+        if role == Qt.ItemDataRole.FontRole and active:
+            font = QFont()
+            font.setBold(True)
+            return font
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return f"{self.column_title(self.COLUMNS.index(column))}: {self._display(row, column)}"
+        return None
+
+
+class KeyedProxy(QSortFilterProxyModel):
+    """Sorts by SORT_ROLE (tuples compare) and filters on one column's text, case-insensitively."""
+
+    def __init__(self, source: KeyedTableModel, filter_column: int, sort_column: int, parent=None):
+        super().__init__(parent)
+        self.setSourceModel(source)
+        self.setSortRole(SORT_ROLE)
+        self.setDynamicSortFilter(True)
+        self.setFilterKeyColumn(filter_column)
+        self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.sort(sort_column, Qt.SortOrder.AscendingOrder)
+
+    def lessThan(self, left, right) -> bool:
+        a, b = left.data(SORT_ROLE), right.data(SORT_ROLE)
+        try:
+            return a < b
+        except TypeError:
+            return str(a) < str(b)
+
+    def key_at(self, row: int) -> str | None:
+        index = self.index(row, 0)
+        return index.data(KEY_ROLE) if index.isValid() else None
+
+    def row_of(self, key: str) -> int | None:
+        source: KeyedTableModel = self.sourceModel()
+        if source.row(key) is None:
+            return None
+        return self.mapFromSource(source.index(source.keys().index(key), 0)).row()
+
+
+def census_proxy(model: CensusModel, parent=None) -> KeyedProxy:
+    return KeyedProxy(model, CensusModel.COLUMNS.index("name"), CensusModel.COLUMNS.index("alerts"), parent)
+
+
+def alerts_proxy(model: AlertsModel, parent=None) -> KeyedProxy:
+    return KeyedProxy(model, AlertsModel.COLUMNS.index("patient"), AlertsModel.COLUMNS.index("priority"), parent)

@@ -1,0 +1,259 @@
+"""One patient: vitals charts over 1 h / 8 h / 24 h / 72 h with the alert limits drawn, their alerts,
+messages and care plan.
+
+The pane holds the patient's samples in memory; new samples (from change-sets) are appended and the
+charts are redrawn by a 2 Hz timer, never per sample. It reads nothing itself: the window feeds it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QPushButton,
+    QSizePolicy,
+    QTabWidget,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from tjv_desktop.domain.news2 import ALERT_RULES
+
+from .models import PRIORITY_BG, PRIORITY_MARK, age_text
+from .readers import instant
+
+RANGES_H = (1, 8, 24, 72)
+REDRAW_MS = 500
+# (title, unit, fields drawn, measure whose alert limits are drawn, fixed y range)
+CHARTS = (
+    ("Heart rate", "/min", ("heart_rate",), "heart_rate", (40, 160)),
+    ("SpO₂", "%", ("spo2",), "spo2", (80, 100)),
+    ("Respiratory rate", "/min", ("respiratory_rate",), "respiratory_rate", (5, 35)),
+    ("Temperature", "°C", ("temperature",), "temperature", (35, 40.5)),
+    ("Blood pressure", "mmHg", ("systolic_bp", "diastolic_bp"), "systolic_bp", (40, 200)),
+    ("Pain", "/10", ("pain_score",), "pain_score", (0, 10)),
+)
+LINE_COLOURS = {"systolic_bp": "#e0e0e0", "diastolic_bp": "#90a4ae"}
+SERIES_COLOUR = "#e0e0e0"
+
+
+def limits_for(measure: str) -> list:
+    return [rule for rule in ALERT_RULES if rule.measure == measure]
+
+
+class PatientDetail(QWidget):
+    def __init__(self, parent=None, now=lambda: datetime.now(UTC)):
+        super().__init__(parent)
+        self.now = now
+        self.patient_id: str | None = None
+        self.hours = 8
+        self._samples: dict[int, dict] = {}
+        self._dirty = False
+        self.setAccessibleName(self.tr("Patient detail"))
+
+        self.header = QLabel(self.tr("Select a patient in the census to see their vitals."), self)
+        self.header.setAccessibleName(self.tr("Patient summary"))
+        self.header.setWordWrap(True)
+        font = QFont()
+        font.setPointSize(18)
+        font.setBold(True)
+        self.header.setFont(font)
+
+        ranges = QHBoxLayout()
+        ranges.addWidget(QLabel(self.tr("Show last:"), self))
+        self.range_group = QButtonGroup(self)
+        for hours in RANGES_H:
+            button = QPushButton(self.tr("{n} h").format(n=hours), self)
+            button.setCheckable(True)
+            button.setAccessibleName(self.tr("Show the last {n} hours").format(n=hours))
+            button.setChecked(hours == self.hours)
+            self.range_group.addButton(button, hours)
+            ranges.addWidget(button)
+        ranges.addStretch(1)
+        self.range_group.idClicked.connect(self.set_hours)
+
+        self.charts = pg.GraphicsLayoutWidget(self)
+        self.charts.setBackground("#121212")
+        self.charts.setAccessibleName(self.tr("Vital signs charts"))
+        self.charts.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.plots: list[pg.PlotItem] = []
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        axis_font = QFont()
+        axis_font.setPointSize(11)
+        for i, (title, unit, fields, measure, yrange) in enumerate(CHARTS):
+            plot = self.charts.addPlot(row=i // 2, col=i % 2)
+            plot.setTitle(f"{self.tr(title)} ({unit})", color="#ffffff", size="13pt")
+            plot.showGrid(x=True, y=True, alpha=0.2)
+            plot.setMouseEnabled(x=False, y=False)
+            plot.hideButtons()
+            for axis in ("left", "bottom"):
+                plot.getAxis(axis).setTickFont(axis_font)
+                plot.getAxis(axis).setTextPen("#e0e0e0")
+            plot.setYRange(*yrange, padding=0.02)
+            for rule in limits_for(measure):
+                colour = PRIORITY_BG[rule.priority]
+                line = pg.InfiniteLine(pos=rule.limit, angle=0, movable=False,
+                                       pen=pg.mkPen(colour, width=1.5, style=Qt.PenStyle.DashLine),
+                                       label=f"{PRIORITY_MARK[rule.priority]} {'>' if rule.direction == 'above' else '<'}"
+                                             f"{rule.limit:g}",
+                                       labelOpts={"position": 0.02, "color": colour, "anchors": [(0, 1), (0, 1)]})
+                plot.addItem(line)
+            for name in fields:
+                curve = plot.plot([], [], pen=pg.mkPen(LINE_COLOURS.get(name, SERIES_COLOUR), width=2),
+                                  symbol="o", symbolSize=5, symbolBrush=LINE_COLOURS.get(name, SERIES_COLOUR),
+                                  symbolPen=None, autoDownsample=True, downsampleMethod="peak", clipToView=True)
+                self.curves[name] = curve
+            if self.plots:
+                plot.setXLink(self.plots[0])
+            self.plots.append(plot)
+
+        self.tabs = QTabWidget(self)
+        self.alerts_list = QListWidget(self)
+        self.alerts_list.setAccessibleName(self.tr("Alerts of this patient"))
+        self.messages = QTextBrowser(self)
+        self.messages.setAccessibleName(self.tr("Messages"))
+        self.care_plan = QTextBrowser(self)
+        self.care_plan.setAccessibleName(self.tr("Care plan"))
+        self.tabs.addTab(self.alerts_list, self.tr("Alerts"))
+        self.tabs.addTab(self.messages, self.tr("Messages"))
+        self.tabs.addTab(self.care_plan, self.tr("Care plan"))
+        self.tabs.setMaximumHeight(220)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.header)
+        layout.addLayout(ranges)
+        layout.addWidget(self.charts, 1)
+        layout.addWidget(self.tabs)
+
+        self.redraw_timer = QTimer(self)
+        self.redraw_timer.setInterval(REDRAW_MS)
+        self.redraw_timer.timeout.connect(self.redraw_if_needed)
+        self.redraw_timer.start()
+
+    # --- inputs -------------------------------------------------------------------------------------
+
+    def show_patient(self, patient_id: str, detail: dict) -> None:
+        """``detail`` as readers.patient_detail returns it."""
+        self.patient_id = patient_id
+        self._samples = {int(v["id"]): v for v in detail["vitals"]}
+        self.set_summary(detail.get("census"))
+        self.set_alerts(detail["alerts"])
+        self.set_messages(detail["messages"])
+        self.set_care_plans(detail["care_plans"])
+        self._dirty = True
+        self.redraw_if_needed()
+
+    def add_vitals(self, rows: list[dict]) -> None:
+        for row in rows:
+            self._samples[int(row["id"])] = row
+        self._dirty = True
+
+    def set_hours(self, hours: int) -> None:
+        self.hours = hours
+        button = self.range_group.button(hours)
+        if button is not None:
+            button.setChecked(True)
+        self._dirty = True
+        self.redraw_if_needed()
+
+    def set_summary(self, census: dict | None) -> None:
+        if not census:
+            return
+        parts = [census.get("name") or ""]
+        procedure = " ".join(p for p in (census.get("procedure"), census.get("side")) if p)
+        if procedure:
+            parts.append(procedure)
+        if census.get("pod") is not None:
+            parts.append(self.tr("post-operative day {n}").format(n=census["pod"]))
+        parts.append(self.tr("status: {s}").format(s=self.tr(census.get("status") or "unknown")))
+        news2 = census.get("news2")
+        parts.append(self.tr("NEWS2 {n}").format(n="–" if news2 is None else news2))
+        measured = census.get("measured_at")
+        age = None if measured is None else (self.now() - measured).total_seconds()
+        parts.append(self.tr("vitals {age} old").format(age=age_text(age)))
+        self.header.setText("  ·  ".join(parts))
+
+    def set_alerts(self, alerts: list[dict]) -> None:
+        self.alerts_list.clear()
+        for alert in alerts:
+            raised = instant(alert.get("raised_at"))
+            when = raised.astimezone().strftime("%d %b %H:%M") if raised else "–"
+            self.alerts_list.addItem(f"{when}  {PRIORITY_MARK.get(alert.get('priority'), '')} "
+                                     f"{alert.get('message', '')}  [{self.tr(alert.get('state') or '')}]")
+
+    def set_messages(self, messages: list[dict]) -> None:
+        lines = []
+        for m in messages[-50:]:
+            when = instant(m.get("created_at"))
+            stamp = when.astimezone().strftime("%d %b %H:%M") if when else ""
+            lines.append(f"<p><b>{stamp} {self.tr(m.get('sender_role') or '')}:</b> "
+                         f"{_escape(m.get('body') or '')}</p>")
+        self.messages.setHtml("".join(lines) or self.tr("No messages."))
+
+    def set_care_plans(self, plans: list[dict]) -> None:
+        parts = []
+        for plan in plans:
+            goals = plan.get("goals") or []
+            items = "".join(f"<li>{_escape(g if isinstance(g, str) else str(g.get('text', g)))}</li>"
+                            for g in goals)
+            parts.append(f"<h3>{_escape(plan.get('title') or '')} ({self.tr(plan.get('status') or '')})</h3>"
+                         f"<ul>{items}</ul><p>{_escape(plan.get('instructions') or '')}</p>")
+        self.care_plan.setHtml("".join(parts) or self.tr("No care plan."))
+
+    # --- drawing ------------------------------------------------------------------------------------
+
+    def redraw_if_needed(self) -> None:
+        """Slides the time window; re-sets the curves only when samples arrived or the range changed."""
+        end = self.now()
+        start = end - timedelta(hours=self.hours)
+        self.plots[0].setXRange(start.timestamp(), end.timestamp(), padding=0)
+        ticks = time_ticks(start, end, self.hours)
+        for plot in self.plots:
+            plot.getAxis("bottom").setTicks([ticks, []])
+        if not self._dirty:
+            return
+        self._dirty = False
+        keep_from = (end - timedelta(hours=max(RANGES_H))).timestamp()
+        rows = []
+        for key, row in list(self._samples.items()):
+            moment = instant(row.get("measured_at"))
+            if moment is None or moment.timestamp() < keep_from:
+                del self._samples[key]
+            else:
+                rows.append((moment.timestamp(), row))
+        rows.sort(key=lambda item: item[0])
+        times = np.array([t for t, _ in rows], dtype=float)
+        for name, curve in self.curves.items():
+            values = np.array([np.nan if r.get(name) is None else float(r[name]) for _, r in rows], dtype=float)
+            mask = ~np.isnan(values)
+            curve.setData(times[mask], values[mask])
+
+
+TICK_STEP_H = {1: 0.25, 8: 3, 24: 6, 72: 24}
+
+
+def time_ticks(start: datetime, end: datetime, hours: int) -> list[tuple[float, str]]:
+    """Local clock times on round steps (days at midnight), so a nurse reads when, not how long ago."""
+    step = timedelta(hours=TICK_STEP_H.get(hours, 1))
+    local_start = start.astimezone()
+    moment = local_start.replace(hour=0, minute=0, second=0, microsecond=0)
+    ticks = []
+    while moment <= end:
+        if moment >= local_start:
+            midnight = moment.hour == 0 and moment.minute == 0
+            ticks.append((moment.timestamp(), moment.strftime("%a %d" if midnight and hours >= 24 else "%H:%M")))
+        moment += step
+    return ticks
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

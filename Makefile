@@ -5,7 +5,10 @@ bootstrap:
 	@scripts/bootstrap.sh
 
 demo: bootstrap
-	.venv/bin/tjv-desktop --demo
+	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then .venv/bin/tjv-desktop --demo; else \
+	  echo "No display here: rendering the demo offscreen to artifacts/demo.png after 30 s"; \
+	  mkdir -p artifacts; \
+	  QT_QPA_PLATFORM=offscreen .venv/bin/tjv-desktop --demo --screenshot artifacts/demo.png --exit-after 30; fi
 
 test: bootstrap
 	QT_QPA_PLATFORM=offscreen .venv/bin/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)

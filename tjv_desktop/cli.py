@@ -1,18 +1,16 @@
 """``tjv-desktop``: the application's command line.
 
-``watch`` runs the monitoring engine headless (see watch.py). ``--demo`` runs the whole product on this machine on the embedded sandbox with simulated patients.
-The monitoring window is not built yet (issue "The monitoring station"); until it is, the demo serves
-the sandbox with the simulator and prints how to reach it.
+``--demo`` opens the monitoring window on the embedded sandbox with simulated patients (``--screenshot
+PATH --exit-after SECONDS`` renders it and exits). ``watch`` runs the monitoring engine headless.
 """
 
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from pathlib import Path
 
-from . import __version__
+from . import __version__, logs
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -33,15 +31,14 @@ def main(argv: list[str] | None = None) -> int:
 
         return watch.main(argv[1:])
     args = parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(args.log_level)
     if args.demo:
         from . import app
 
         return app.main_demo(args.patients, screenshot=args.screenshot, exit_after=args.exit_after,
                              log_level=args.log_level)
-    print("tjv-desktop: the monitoring window is not available yet; run `tjv-desktop --demo` for the sandbox "
-          "with simulated patients.", file=sys.stderr)
+    print("tjv-desktop: signing in to a configured server from a window is not built yet; use "
+          "`tjv-desktop --demo` (the window on the local sandbox) or `tjv-desktop watch` (headless).", file=sys.stderr)
     return 2
 
 

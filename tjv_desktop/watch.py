@@ -23,6 +23,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from . import logs
 from .backend.auth import AuthSession, AuthState, SignInError
 from .backend.health import Health, LinkState
 from .backend.realtime import RealtimeLink, channel_plan
@@ -173,8 +174,5 @@ async def watch(args: argparse.Namespace, out: JsonLines) -> int:
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # httpx logs every URL at INFO, and resync URLs carry patient ids: keep them out of logs.
-    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))
+    logs.configure(args.log_level)
     return asyncio.run(watch(args, JsonLines()))

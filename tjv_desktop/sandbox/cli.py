@@ -71,8 +71,9 @@ async def serve(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from tjv_desktop import logs
+
+    logs.configure(args.log_level)
     return asyncio.run(serve(args))
 
 

@@ -74,9 +74,7 @@ class Station:
                                  on_change=self.engine.submit, on_live=self.engine.request_resync,
                                  on_state=on_state, on_gap=self._gap, probe_deadline=self.probe_deadline,
                                  join_timeout=self.join_timeout, backoff_max=4.0, health=self.health)
-        self.auth.client.auth.on_auth_state_change(
-            lambda event, session: event == "TOKEN_REFRESHED" and session is not None
-            and asyncio.ensure_future(self.link.set_token(session.access_token)))
+        self.auth.add_token_listener(self.link.token_changed)
         self.engine.start()
         self.link.start()
         return self

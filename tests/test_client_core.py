@@ -212,3 +212,17 @@ async def test_a_token_expiring_mid_stream_loses_no_alert(secret_service):
         await station.stop()
         await server.close()
         stop_sandbox(short)
+
+
+async def test_a_refreshed_token_reaches_the_live_socket_without_a_reconnect(station):
+    before = station.link.socket_token
+    reconnects = station.link.health.reconnects
+    # JWT times are whole seconds: a refresh within the same second would yield the very same token.
+    await asyncio.sleep(1.05 - time.time() % 1)
+    assert await station.auth.refresh_now()
+    assert station.auth.access_token != before
+    deadline = time.monotonic() + 5
+    while station.link.socket_token != station.auth.access_token:
+        assert time.monotonic() < deadline, "the refreshed token never reached the socket"
+        await asyncio.sleep(0.05)  # polling for the condition, bounded by the deadline
+    assert station.link.health.reconnects == reconnects

@@ -147,9 +147,7 @@ async def watch(args: argparse.Namespace, out: JsonLines) -> int:
                 stop.set()
 
         auth.add_listener(on_auth)
-        auth.client.auth.on_auth_state_change(
-            lambda event, session: event == "TOKEN_REFRESHED" and session is not None
-            and asyncio.ensure_future(link.set_token(session.access_token)))
+        auth.add_token_listener(link.token_changed)
         engine.start()
         link.start()
         loop = asyncio.get_running_loop()

@@ -78,6 +78,7 @@ class AuthSession:
         self.identity: Identity | None = None
         self._session: Session | None = None
         self._listeners: list[Callable[[AuthEvent], None]] = []
+        self._token_listeners: list[Callable[[str], None]] = []
         self._refresher: asyncio.Task | None = None
         client.auth.on_auth_state_change(self._on_client_event)
 
@@ -92,6 +93,10 @@ class AuthSession:
 
     def add_listener(self, listener: Callable[[AuthEvent], None]) -> None:
         self._listeners.append(listener)
+
+    def add_token_listener(self, listener: Callable[[str], None]) -> None:
+        """``listener(access_token)`` after every refresh (e.g. the realtime link's ``token_changed``)."""
+        self._token_listeners.append(listener)
 
     @property
     def access_token(self) -> str | None:
@@ -116,6 +121,9 @@ class AuthSession:
             self.identity = identity_from_token(session.access_token)
             if not self.vault.save_refresh_token(session.refresh_token) and self.vault.secure:
                 log.warning("could not store the rotated refresh token; the next start will ask for a password")
+            if event == "TOKEN_REFRESHED":
+                for listener in list(self._token_listeners):
+                    listener(session.access_token)
 
     async def sign_in(self, email: str, password: str) -> Identity:
         try:

@@ -121,6 +121,7 @@ class RealtimeLink:
         self._joined: dict[str, _Joined] = {}
         self._probes: dict[str, float] = {}
         self._probe_back = asyncio.Event()
+        self._token_tasks: set[asyncio.Task] = set()
         self._task: asyncio.Task | None = None
         self._stopping = False
         self._lost_reason: str | None = None
@@ -139,6 +140,11 @@ class RealtimeLink:
                 await self._task
         await self._teardown()
         self._set_state(LinkState.STOPPED, "stopped")
+
+    @property
+    def socket_token(self) -> str | None:
+        """The access token the live socket's channels hold (None while disconnected)."""
+        return self._client.access_token if self._client is not None else None
 
     @property
     def state(self) -> LinkState:
@@ -308,6 +314,12 @@ class RealtimeLink:
                 await self._join(joined.spec)
 
     # --- token --------------------------------------------------------------------------------------
+
+    def token_changed(self, token: str) -> None:
+        """Sync entry point for auth listeners: pushes the token in a task the link keeps."""
+        task = asyncio.create_task(self.set_token(token), name="tjv-realtime-token")
+        self._token_tasks.add(task)
+        task.add_done_callback(self._token_tasks.discard)
 
     async def set_token(self, token: str) -> None:
         """A refreshed access token: joined channels get it at once, future joins use it."""

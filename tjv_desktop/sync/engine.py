@@ -60,6 +60,7 @@ class SyncEngine:
         self._resync_task: asyncio.Task | None = None
         self._resync_again = False
         self._replay_lock = asyncio.Lock()
+        self._background: set[asyncio.Task] = set()  # asyncio keeps only weak references to tasks
         self.patient_ids: list[str] = []
         self.online = False
         # True from the moment the live feed may have missed something until a resync covers it;
@@ -74,7 +75,7 @@ class SyncEngine:
             self._consumer = asyncio.create_task(self._consume(), name="tjv-sync-consumer")
 
     async def stop(self) -> None:
-        for task in (self._consumer, self._resync_task):
+        for task in (self._consumer, self._resync_task, *self._background):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -197,7 +198,9 @@ class SyncEngine:
         changes = await self.worker.call(LocalStore.record_command, kind, alert_id, action_id, actor, args)
         self._emit(changes)
         if self.online:
-            asyncio.create_task(self.replay_outbox(), name="tjv-outbox")
+            task = asyncio.create_task(self.replay_outbox(), name="tjv-outbox")
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
         return action_id
 
     async def replay_outbox(self) -> int:

@@ -78,9 +78,7 @@ class Monitor:
                                  on_change=self.engine.submit, on_live=self.engine.request_resync,
                                  on_gap=self.engine.note_gap, on_state=on_state,
                                  probe_deadline=self.probe_deadline, health=health)
-        self.auth.client.auth.on_auth_state_change(
-            lambda event, session: event == "TOKEN_REFRESHED" and session is not None
-            and asyncio.ensure_future(self.link.set_token(session.access_token)))
+        self.auth.add_token_listener(self.link.token_changed)
         await self.window.start()
         self.engine.start()
         self.link.start()

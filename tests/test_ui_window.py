@@ -184,8 +184,8 @@ def test_screenshots_of_the_census_and_of_a_patients_charts(qapp, artifacts_dir)
             assert window.census_model.row(worst)["top_priority"] == "high"
             window.select_patient(worst)
             await until(lambda: window.detail.patient_id == worst, 5, "the detail loads")
-            await asyncio.sleep(0.7)  # the 2 Hz chart timer draws
-            assert window.detail.curves["heart_rate"].getData()[0] is not None
+            await until(lambda: window.detail.curves["heart_rate"].getData()[0] is not None, 5,
+                        "the 2 Hz chart timer draws the heart-rate curve")
             assert window.grab().save(str(artifacts_dir / "main_window.png"))
             window.detail.set_hours(24)
             assert window.detail.grab().save(str(artifacts_dir / "patient_detail.png"))

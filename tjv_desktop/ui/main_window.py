@@ -12,9 +12,10 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
-from PySide6.QtCore import QCoreApplication, QItemSelectionModel, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QKeySequence, QPalette, QPen, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -36,10 +37,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from tjv_desktop.backend.auth import SignInError
 from tjv_desktop.backend.health import LinkState
 from tjv_desktop.store import ChangeSet
 
 from . import readers
+from .lock_screen import IdleWatcher, LockScreen
 from .models import AlertsModel, CensusModel, age_text, alerts_proxy, census_proxy
 from .patient_detail import PatientDetail
 
@@ -135,10 +138,17 @@ def _table(view: QTableView, name: str) -> QTableView:
 
 
 class MainWindow(QMainWindow):
-    """``engine`` is the SyncEngine, ``worker`` its StoreWorker; ``actor`` is recorded with commands."""
+    """``engine`` is the SyncEngine, ``worker`` its StoreWorker; ``actor`` is recorded with commands.
+
+    After ``idle_lock_seconds`` without input the window locks (patient views hidden, alarm bar kept);
+    ``verify_password(password) -> bool`` unlocks it (None: nothing can unlock but switching user)."""
+
+    switch_user_requested = Signal()
 
     def __init__(self, engine, worker, provider_id: str, actor: str, *, user_label: str = "",
-                 store_note: str = "", now=lambda: datetime.now(UTC), clock=time.monotonic):
+                 store_note: str = "", now=lambda: datetime.now(UTC), clock=time.monotonic,
+                 idle_lock_seconds: float = 600.0,
+                 verify_password: Callable[[str], Awaitable[bool]] | None = None):
         super().__init__()
         self.engine, self.worker = engine, worker
         self.provider_id, self.actor = provider_id, actor
@@ -175,7 +185,10 @@ class MainWindow(QMainWindow):
         self.census_view.setModel(self.census_proxy)
         self.census_view.sortByColumn(CensusModel.COLUMNS.index("alerts"), Qt.SortOrder.AscendingOrder)
         header = self.census_view.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # Columns are sized to their contents when rows come or go (_fit_columns), not live:
+        # ResizeToContents re-measured every cell of every row on each update, freezing the window
+        # for seconds with 200 patients (benchmarks/ui_frame_time.py).
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         self.census_view.setItemDelegate(AlarmColourDelegate(self.census_view))
         self.census_view.selectionModel().currentRowChanged.connect(self._on_census_row)
@@ -197,8 +210,9 @@ class MainWindow(QMainWindow):
         self.alerts_view.setItemDelegate(AlarmColourDelegate(self.alerts_view))
         self.alerts_view.sortByColumn(AlertsModel.COLUMNS.index("priority"), Qt.SortOrder.AscendingOrder)
         a_header = self.alerts_view.horizontalHeader()
-        a_header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        a_header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         a_header.setSectionResizeMode(AlertsModel.COLUMNS.index("message"), QHeaderView.ResizeMode.Stretch)
+        self._fitted_rows = (-1, -1)
         self.alerts_title = QLabel(central)
         self.ack_button = self._button(_tr("Acknowledge (A / Ctrl+K)"), self.acknowledge_selected)
         self.accept_button = self._button(_tr("Accept responsibility (Ctrl+Shift+A)"),
@@ -241,7 +255,17 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([1400, 520])
         outer.addWidget(self.splitter, 1)
+        self.lock_screen = LockScreen(user_label, central)
+        self.lock_screen.hide()
+        self.lock_screen.unlock_requested.connect(lambda pw: self._spawn(self._unlock_with(pw)))
+        self.lock_screen.switch_user_requested.connect(self._on_switch_user)
+        outer.addWidget(self.lock_screen, 1)
         self.setCentralWidget(central)
+        self.locked = False
+        self.verify_password = verify_password
+        self.idle = IdleWatcher(idle_lock_seconds, self)
+        self.idle.idle_did_elapse.connect(self.lock)
+        self.idle.start()
 
         status_font = QFont()
         status_font.setPointSize(13)
@@ -293,6 +317,7 @@ class MainWindow(QMainWindow):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self.tick.stop()
+        self.idle.stop()
 
     def _spawn(self, coro) -> asyncio.Task:
         task = asyncio.ensure_future(coro)
@@ -346,7 +371,19 @@ class MainWindow(QMainWindow):
                 self.detail.set_alerts(await self.worker.call(lambda s: s.alerts_for_patient(pid)))
         self._after_update()
 
+    def _fit_columns(self) -> None:
+        """Sizes columns to their contents when the row counts changed (rare), never per update."""
+        counts = (self.census_model.rowCount(), self.alerts_model.rowCount())
+        if counts != self._fitted_rows:
+            self._fitted_rows = counts
+            self.census_view.resizeColumnsToContents()
+            message = AlertsModel.COLUMNS.index("message")
+            for column in range(len(AlertsModel.COLUMNS)):
+                if column != message:
+                    self.alerts_view.resizeColumnToContents(column)
+
     def _after_update(self) -> None:
+        self._fit_columns()
         if self.alarm_bar is not None:
             names = {r["patient_id"]: r["name"] for r in self.census_model.rows()}
             self.alarm_bar.update_alerts(self.alerts_model.rows(), names)
@@ -420,12 +457,12 @@ class MainWindow(QMainWindow):
 
     def command_selected(self, kind: str, args: dict | None = None) -> asyncio.Task | None:
         alert = self.selected_alert()
-        if alert is None or (alert.get("state") or "") == "resolved":
+        if alert is None or self.locked or (alert.get("state") or "") == "resolved":
             return None
         return self._spawn(self.engine.command(kind, alert["id"], self.actor, args))
 
     def reject_selected(self) -> None:
-        if self.selected_alert() is None:
+        if self.selected_alert() is None or self.locked:
             return
         dialog = QInputDialog(self)
         dialog.setWindowTitle(_tr("Reject responsibility"))
@@ -449,6 +486,55 @@ class MainWindow(QMainWindow):
         self.ack_button.setEnabled(active and alert.get("state") == "active")
         self.accept_button.setEnabled(active and alert.get("state") in ("active", "acknowledged"))
         self.reject_button.setEnabled(active and alert.get("state") in ("active", "acknowledged"))
+
+    # --- idle lock ----------------------------------------------------------------------------------
+
+    def lock(self) -> None:
+        """Hides every patient view (the alarm bar stays) until the user's password is given."""
+        if self.locked:
+            return
+        self.locked = True
+        if getattr(self, "reject_dialog", None) is not None:
+            self.reject_dialog.reject()
+        self.splitter.hide()
+        self.lock_screen.reset(self.now().astimezone().strftime("%H:%M"))
+        self.lock_screen.show()
+        self.lock_screen.password_edit.setFocus()
+        self._audit("screen_locked", {"reason": "idle"})
+
+    def unlock(self) -> None:
+        self.locked = False
+        self.lock_screen.hide()
+        self.lock_screen.reset()
+        self.splitter.show()
+        self.idle.start()
+        self._audit("screen_unlocked", {})
+
+    async def _unlock_with(self, password: str) -> None:
+        if self.verify_password is None:
+            self.lock_screen.show_error(self.tr("This workstation cannot check passwords; use Switch user."))
+            return
+        try:
+            ok = await self.verify_password(password)
+        except SignInError:
+            self.lock_screen.show_error(self.tr("The password could not be checked: the server is not "
+                                                "reachable. The screen stays locked; try again."))
+            return
+        except BaseException:
+            self.lock_screen.show_error(self.tr("The password could not be checked. The screen stays locked."))
+            raise
+        if ok:
+            self.unlock()
+        else:
+            self._audit("unlock_refused", {"reason": "wrong password"})
+            self.lock_screen.show_wrong_password()
+
+    def _on_switch_user(self) -> None:
+        self._audit("switch_user_requested", {})
+        self.switch_user_requested.emit()
+
+    def _audit(self, action: str, details: dict) -> None:
+        self._spawn(self.worker.call(lambda s: s.audit(self.actor, action, "workstation", None, details)))
 
     # --- status -------------------------------------------------------------------------------------
 

@@ -27,8 +27,9 @@ class Monitor:
     """Vault, store worker, auth, sync engine, realtime link and the window, started and stopped together."""
 
     def __init__(self, url: str, anon_key: str, email: str, password: str, *, store: Path | None = None,
-                 keyring_backend=None, probe_deadline: float = 10.0):
+                 keyring_backend=None, probe_deadline: float = 10.0, idle_lock_seconds: float = 600.0):
         self.url, self.anon_key, self.email, self._password = url, anon_key, email, password
+        self.idle_lock_seconds = idle_lock_seconds
         self.store_path, self.keyring_backend, self.probe_deadline = store, keyring_backend, probe_deadline
         self.worker = self.auth = self.engine = self.link = self.window = self.identity = None
 
@@ -64,7 +65,8 @@ class Monitor:
         self.engine = SyncEngine(self.worker, RestGateway(self.auth.client), identity.provider_id,
                                  on_changes=on_changes, health=health)
         self.window = MainWindow(self.engine, self.worker, identity.provider_id, identity.provider_id,
-                                 user_label=identity.email or "", store_note=note)
+                                 user_label=identity.email or "", store_note=note,
+                                 idle_lock_seconds=self.idle_lock_seconds, verify_password=self.verify_password)
         window_ref.append(self.window)
 
         def on_state(state: LinkState, reason: str) -> None:
@@ -83,6 +85,10 @@ class Monitor:
         self.engine.start()
         self.link.start()
         return self.window
+
+    async def verify_password(self, password: str) -> bool:
+        """The signed-in user's password, checked without touching the station's session."""
+        return await self.auth.verify_password(password)
 
     async def stop(self) -> None:
         if self.window is not None:
@@ -106,9 +112,11 @@ def QT_TR(text: str) -> str:  # noqa: N802 - mirrors Qt's QT_TR_NOOP
 async def run_window(monitor: Monitor, *, screenshot: Path | None = None, exit_after: float | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
+    from .ui.i18n import install_translator
     from .ui.main_window import apply_dark_palette
 
     app = QApplication.instance()
+    install_translator(app)  # the setting `language`; before any widget is built
     apply_dark_palette(app)
     app.setQuitOnLastWindowClosed(False)
     done = asyncio.Event()
@@ -174,12 +182,15 @@ def main_demo(patients: int = 40, screenshot: Path | None = None, exit_after: fl
     import qasync
     from keyring.backends import fail
 
+    from .settings import Settings
+
     proc, ready = start_demo_sandbox(patients, log_level)
     try:
         user = next(u for u in ready["users"] if u["email"] == DEMO_EMAIL)
         # The demo keeps no session or store key in the user's keyring: the store stays in memory.
         monitor = Monitor(ready["url"], ready["anon_key"], DEMO_EMAIL, user["password"],
-                          keyring_backend=fail.Keyring())
+                          keyring_backend=fail.Keyring(),
+                          idle_lock_seconds=Settings.load().value("idle_lock_minutes") * 60)
         os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
         return qasync.run(run_window(monitor, screenshot=screenshot, exit_after=exit_after))
     finally:

@@ -21,6 +21,7 @@ from enum import Enum
 
 import httpx
 from supabase import AsyncClient, AsyncClientOptions, acreate_client
+from supabase_auth import AsyncGoTrueClient
 from supabase_auth.errors import AuthApiError, AuthError, AuthRetryableError
 from supabase_auth.types import Session
 
@@ -152,6 +153,27 @@ class AuthSession:
             raise SignInError(f"The server could not be reached: {exc}") from exc
         self._started()
         return self.identity
+
+    async def verify_password(self, password: str) -> bool:
+        """Checks the signed-in user's password (to unlock the screen) on a throwaway auth client, so this
+        session is left exactly as it is; the check's own session is revoked at once. SignInError when
+        the server cannot be reached."""
+        if self.identity is None or not self.identity.email:
+            return False
+        key = self.client.supabase_key
+        probe = AsyncGoTrueClient(url=str(self.client.auth_url), headers={"apikey": key, "Authorization": f"Bearer {key}"},
+                                  http_client=self._http, auto_refresh_token=False, persist_session=False)
+        try:
+            await probe.sign_in_with_password({"email": self.identity.email, "password": password})
+        except AuthApiError as exc:
+            if exc.code == "invalid_credentials":
+                return False
+            raise SignInError(exc.message) from exc
+        except (AuthRetryableError, httpx.HTTPError) as exc:
+            raise SignInError(f"The server could not be reached: {exc}") from exc
+        with contextlib.suppress(AuthError, httpx.HTTPError):
+            await probe.sign_out({"scope": "local"})
+        return True
 
     def _started(self) -> None:
         self._emit(AuthState.SIGNED_IN)

@@ -103,7 +103,7 @@ CATALOGUE = (
     QT_TRANSLATE_NOOP("MainWindow", "Active alerts"),
     QT_TRANSLATE_NOOP("MainWindow", "Alert history"),
     QT_TRANSLATE_NOOP("MainWindow", "Acknowledge (A / Ctrl+K)"),
-    QT_TRANSLATE_NOOP("MainWindow", "Accept responsibility (Ctrl+Shift+A)"),
+    QT_TRANSLATE_NOOP("MainWindow", "Accept responsibility (Ctrl+Shift+T)"),
     QT_TRANSLATE_NOOP("MainWindow", "Reject responsibility… (Ctrl+Shift+R)"),
     QT_TRANSLATE_NOOP("MainWindow", "Show history"),
     QT_TRANSLATE_NOOP("MainWindow", "Show alert history"),

@@ -215,14 +215,14 @@ class MainWindow(QMainWindow):
         self._fitted_rows = (-1, -1)
         self.alerts_title = QLabel(central)
         self.ack_button = self._button(_tr("Acknowledge (A / Ctrl+K)"), self.acknowledge_selected)
-        self.accept_button = self._button(_tr("Accept responsibility (Ctrl+Shift+A)"),
+        self.accept_button = self._button(_tr("Accept responsibility (Ctrl+Shift+T)"),
                                           lambda: self.command_selected("accept"))
         self.reject_button = self._button(_tr("Reject responsibility… (Ctrl+Shift+R)"), self.reject_selected)
         self.history_box = QCheckBox(_tr("Show history"), central)
         self.history_box.setAccessibleName(_tr("Show alert history"))
         self.history_box.toggled.connect(self._on_history)
         QShortcut(QKeySequence("Ctrl+K"), self, activated=self.acknowledge_selected)
-        QShortcut(QKeySequence("Ctrl+Shift+A"), self, activated=lambda: self.command_selected("accept"))
+        QShortcut(QKeySequence("Ctrl+Shift+T"), self, activated=lambda: self.command_selected("accept"))  # T: take; Ctrl+Shift+A is audio pause
         QShortcut(QKeySequence("Ctrl+Shift+R"), self, activated=self.reject_selected)
         self.alerts_view.selectionModel().currentRowChanged.connect(lambda *_: self._update_buttons())
 

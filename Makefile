@@ -18,3 +18,16 @@ lint: bootstrap
 
 benchmarks: bootstrap
 	.venv/bin/python benchmarks/realtime_latency.py --json artifacts/bench-realtime.json
+
+# Translations (i18n/README.md): lupdate refreshes the Qt Linguist sources from every module of
+# tjv_desktop/ui/, lrelease compiles them to the .qm files the app loads (generated, gitignored;
+# bootstrap also compiles them when missing or older than their .ts).
+TS_FILES := i18n/tjv_desktop_en.ts i18n/tjv_desktop_es.ts
+UI_SOURCES = $(sort $(wildcard tjv_desktop/ui/*.py))
+
+translations: bootstrap
+	.venv/bin/pyside6-lupdate -silent $(UI_SOURCES) -no-obsolete -locations relative -source-language en \
+	  -pluralonly -ts i18n/tjv_desktop_en.ts
+	.venv/bin/pyside6-lupdate -silent $(UI_SOURCES) -no-obsolete -locations relative -source-language en \
+	  -ts i18n/tjv_desktop_es.ts
+	.venv/bin/pyside6-lrelease $(TS_FILES)

@@ -52,3 +52,13 @@ if [ -f tests/js/package-lock.json ]; then
     echo "$lock" > tests/js/node_modules/.tjv-installed
   fi
 fi
+
+# The compiled translations (.qm) are generated, not committed: compile any missing or older than its
+# Qt Linguist source. `make translations` also refreshes the sources from the code (i18n/README.md).
+for ts in i18n/*.ts; do
+  [ -f "$ts" ] || continue
+  qm=${ts%.ts}.qm
+  if [ ! -f "$qm" ] || [ "$ts" -nt "$qm" ]; then
+    .venv/bin/pyside6-lrelease -silent "$ts" -qm "$qm"
+  fi
+done

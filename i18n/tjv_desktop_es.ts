@@ -1,0 +1,851 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="es_ES" sourcelanguage="en">
+<context>
+    <name>AlarmBar</name>
+    <message>
+        <location filename="../tjv_desktop/ui/alarm_bar.py" line="+59"/>
+        <source>Alarm bar</source>
+        <translation>Barra de alarmas</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>Most urgent alarm</source>
+        <translation>Alarma más urgente</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Alarm priority</source>
+        <translation>Prioridad de la alarma</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Alarm message</source>
+        <translation>Mensaje de la alarma</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Time since the alarm started</source>
+        <translation>Tiempo desde el inicio de la alarma</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Alarm count</source>
+        <translation>Número de alarmas</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Alarm inactivation state</source>
+        <translation>Estado de inactivación de alarmas</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Technical alarm</source>
+        <translation>Alarma técnica</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Audio status</source>
+        <translation>Estado del audio</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location line="+192"/>
+        <source>Audio pause</source>
+        <translation>Pausa de audio</translation>
+    </message>
+    <message>
+        <location line="-191"/>
+        <location line="+192"/>
+        <source>Alarm pause</source>
+        <translation>Pausa de alarma</translation>
+    </message>
+    <message>
+        <location line="-162"/>
+        <source>Audio unavailable</source>
+        <translation>Audio no disponible</translation>
+    </message>
+    <message>
+        <location line="+88"/>
+        <source>HIGH</source>
+        <translation>ALTA</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>MEDIUM</source>
+        <translation>MEDIA</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>LOW</source>
+        <translation>BAJA</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Server connection lost: new alarms may not arrive</source>
+        <translation>Conexión con el servidor perdida: pueden no llegar alarmas nuevas</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>No new data: alarms may be out of date</source>
+        <translation>Sin datos nuevos: las alarmas pueden estar desactualizadas</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Unknown patient</source>
+        <translation>Paciente desconocido</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>({value}, limit&#xa0;{limit})</source>
+        <translation>({value}, límite&#xa0;{limit})</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>[{state}]</source>
+        <translation>[{state}]</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>acknowledged</source>
+        <translation>reconocida</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>accepted</source>
+        <translation>aceptada</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>[rejected: needs an owner]</source>
+        <translation>[rechazada: necesita un responsable]</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <location line="+2"/>
+        <source>No active alarms</source>
+        <translation>Sin alarmas activas</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <location line="+51"/>
+        <source>for {time}</source>
+        <translation>desde hace {time}</translation>
+    </message>
+    <message>
+        <location line="-39"/>
+        <source>+{n} ack</source>
+        <translation>+{n} recon.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{priority}: {waiting} waiting, {responded} acknowledged</source>
+        <translation>{priority}: {waiting} en espera, {responded} reconocidas</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{priority} priority alarms</source>
+        <translation>Alarmas de prioridad {priority}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{waiting} waiting, {responded} acknowledged</source>
+        <translation>{waiting} en espera, {responded} reconocidas</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>AUDIO PAUSED {time}</source>
+        <translation>AUDIO EN PAUSA {time}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>ALARM PAUSED {time}</source>
+        <translation>ALARMA EN PAUSA {time}</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Resume audio</source>
+        <translation>Reanudar audio</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Resume alarms</source>
+        <translation>Reanudar alarmas</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Shortcut {key}</source>
+        <translation>Atajo {key}</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>NO CONNECTION</source>
+        <translation>SIN CONEXIÓN</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>DATA STALE</source>
+        <translation>DATOS DESACTUALIZADOS</translation>
+    </message>
+</context>
+<context>
+    <name>LockScreen</name>
+    <message>
+        <location filename="../tjv_desktop/ui/lock_screen.py" line="+84"/>
+        <location line="+4"/>
+        <source>Screen locked</source>
+        <translation>Pantalla bloqueada</translation>
+    </message>
+    <message>
+        <location line="-2"/>
+        <source>Screen locked — patient details are hidden</source>
+        <translation>Pantalla bloqueada — pacientes ocultos</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Alarms stay live and audible in the bar above. To see patients and respond to alarms, unlock with the password of {user}.</source>
+        <translation>Las alarmas siguen activas y audibles en la barra superior. Para ver a los pacientes y responder a las alarmas, desbloquee con la contraseña de {user}.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <location line="+89"/>
+        <source>the signed-in user</source>
+        <translation>el usuario con la sesión iniciada</translation>
+    </message>
+    <message>
+        <location line="-82"/>
+        <source>Password:</source>
+        <translation>Contraseña:</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Password of {user}</source>
+        <translation>Contraseña de {user}</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Type your password, then press Enter</source>
+        <translation>Escriba su contraseña y pulse Intro</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <location line="+2"/>
+        <source>Unlock</source>
+        <translation>Desbloquear</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Switch user…</source>
+        <translation>Cambiar de usuario…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Switch user</source>
+        <translation>Cambiar de usuario</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Someone else taking over this workstation?</source>
+        <translation>¿Otra persona va a usar este puesto?</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Unlock message</source>
+        <translation>Mensaje de desbloqueo</translation>
+    </message>
+    <message>
+        <location line="+36"/>
+        <source>Locked after inactivity at {time}.</source>
+        <translation>Bloqueada por inactividad a las {time}.</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Type your password first.</source>
+        <translation>Escriba primero su contraseña.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Checking the password…</source>
+        <translation>Comprobando la contraseña…</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Switching user ends the session of {user} on this workstation; the next user signs in with their own password.</source>
+        <translation>Al cambiar de usuario se cierra la sesión de {user} en este puesto; el siguiente usuario inicia sesión con su propia contraseña.</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Wrong password — the screen stays locked. Try again.</source>
+        <translation>Contraseña incorrecta — la pantalla sigue bloqueada. Inténtelo de nuevo.</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <location filename="../tjv_desktop/ui/i18n.py" line="+98"/>
+        <source>TJV Desktop — patient monitoring</source>
+        <translation>TJV Desktop — monitorización de pacientes</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Alarm bar</source>
+        <translation>Barra de alarmas</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Patient census</source>
+        <translation>Censo de pacientes</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Find patient by name (Ctrl+F)</source>
+        <translation>Buscar paciente por nombre (Ctrl+F)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Find patient by name</source>
+        <translation>Buscar paciente por nombre</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Active alerts</source>
+        <translation>Alertas activas</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Alert history</source>
+        <translation>Historial de alertas</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Acknowledge (A / Ctrl+K)</source>
+        <translation>Reconocer (A / Ctrl+K)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Accept responsibility (Ctrl+Shift+T)</source>
+        <translation>Aceptar responsabilidad (Ctrl+Mayús+T)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Reject responsibility… (Ctrl+Shift+R)</source>
+        <translation>Rechazar responsabilidad… (Ctrl+Mayús+R)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Show history</source>
+        <translation>Mostrar historial</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Show alert history</source>
+        <translation>Mostrar historial de alertas</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Connection and data age</source>
+        <translation>Conexión y antigüedad de los datos</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Reject responsibility</source>
+        <translation>Rechazar responsabilidad</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Why are you rejecting responsibility for this alert?</source>
+        <translation>¿Por qué rechaza la responsabilidad de esta alerta?</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>● Live: connected to the server</source>
+        <translation>● En directo: conectado al servidor</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>connecting</source>
+        <translation>conectando</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>reconnecting</source>
+        <translation>reconectando</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>connection lost</source>
+        <translation>conexión perdida</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>offline</source>
+        <translation>sin conexión</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>▲ Data {age} old — offline ({state})</source>
+        <translation>▲ Antigüedad de los datos: {age} — sin conexión ({state})</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>of unknown age</source>
+        <translation>desconocida</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>{shown} of {total} patients</source>
+        <translation>{shown} de {total} pacientes</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>{title}: {n} ({u} not acknowledged)</source>
+        <translation>{title}: {n} ({u} sin reconocer)</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Not my patient</source>
+        <translation>No es mi paciente</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Handed over to another clinician</source>
+        <translation>Transferido a otro profesional sanitario</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Already being handled</source>
+        <translation>Ya se está atendiendo</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Alert not clinically relevant</source>
+        <translation>Alerta sin relevancia clínica</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Duplicate alert</source>
+        <translation>Alerta duplicada</translation>
+    </message>
+    <message>
+        <location filename="../tjv_desktop/ui/main_window.py" line="+515"/>
+        <source>This workstation cannot check passwords; use Switch user.</source>
+        <translation>Este puesto no puede comprobar contraseñas; use Cambiar de usuario.</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>The password could not be checked: the server is not reachable. The screen stays locked; try again.</source>
+        <translation>No se pudo comprobar la contraseña: el servidor no responde. La pantalla sigue bloqueada; inténtelo de nuevo.</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>The password could not be checked. The screen stays locked.</source>
+        <translation>No se pudo comprobar la contraseña. La pantalla sigue bloqueada.</translation>
+    </message>
+</context>
+<context>
+    <name>PatientDetail</name>
+    <message>
+        <location filename="../tjv_desktop/ui/i18n.py" line="+45"/>
+        <source>Heart rate</source>
+        <translation>Frecuencia cardiaca</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>SpO₂</source>
+        <translation>SpO₂</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Respiratory rate</source>
+        <translation>Frecuencia respiratoria</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Temperature</source>
+        <translation>Temperatura</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Blood pressure</source>
+        <translation>Presión arterial</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Pain</source>
+        <translation>Dolor</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>stable</source>
+        <translation>estable</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>watch</source>
+        <translation>en vigilancia</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>deteriorating</source>
+        <translation>empeorando</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>critical</source>
+        <translation>crítico</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>offline</source>
+        <translation>sin conexión</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>unknown</source>
+        <translation>desconocido</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>active</source>
+        <translation>activa</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>acknowledged</source>
+        <translation>reconocida</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>accepted</source>
+        <translation>aceptada</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>rejected</source>
+        <translation>rechazada</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>resolved</source>
+        <translation>resuelta</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>completed</source>
+        <translation>completado</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>patient</source>
+        <translation>paciente</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>provider</source>
+        <translation>profesional sanitario</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>system</source>
+        <translation>sistema</translation>
+    </message>
+    <message>
+        <location filename="../tjv_desktop/ui/patient_detail.py" line="+61"/>
+        <source>Patient detail</source>
+        <translation>Detalle del paciente</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Select a patient in the census to see their vitals.</source>
+        <translation>Seleccione un paciente del censo para ver sus constantes vitales.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Patient summary</source>
+        <translation>Resumen del paciente</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Show last:</source>
+        <translation>Mostrar últimas:</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>{n} h</source>
+        <translation>{n} h</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Show the last {n} hours</source>
+        <translation>Mostrar las últimas {n} horas</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Vital signs charts</source>
+        <translation>Gráficas de constantes vitales</translation>
+    </message>
+    <message>
+        <location line="+35"/>
+        <source>Alerts of this patient</source>
+        <translation>Alertas de este paciente</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <location line="+4"/>
+        <source>Messages</source>
+        <translation>Mensajes</translation>
+    </message>
+    <message>
+        <location line="-2"/>
+        <location line="+3"/>
+        <source>Care plan</source>
+        <translation>Plan de cuidados</translation>
+    </message>
+    <message>
+        <location line="-2"/>
+        <source>Alerts</source>
+        <translation>Alertas</translation>
+    </message>
+    <message>
+        <location line="+50"/>
+        <source>post-operative day {n}</source>
+        <translation>día postoperatorio {n}</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>status: {s}</source>
+        <translation>estado: {s}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>NEWS2 {n}</source>
+        <translation>NEWS2 {n}</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>vitals {age} old</source>
+        <translation>constantes de hace {age}</translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>No messages.</source>
+        <translation>Sin mensajes.</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>No care plan.</source>
+        <translation>Sin plan de cuidados.</translation>
+    </message>
+</context>
+<context>
+    <name>app</name>
+    <message>
+        <location filename="../tjv_desktop/ui/i18n.py" line="-96"/>
+        <source>Local copy kept in memory only (no secure keyring)</source>
+        <translation>Copia local solo en memoria (sin llavero seguro)</translation>
+    </message>
+</context>
+<context>
+    <name>models</name>
+    <message>
+        <location line="+33"/>
+        <source>never</source>
+        <translation>nunca</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>{n} s</source>
+        <translation>{n} s</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>{n} min</source>
+        <translation>{n} min</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>{h} h {m} min</source>
+        <translation>{h} h {m} min</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>{n} days</source>
+        <translation>{n} días</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source> new</source>
+        <translation> nuevas</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source> · POD {n}</source>
+        <translation> · DPO {n}</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>{n} open alerts, highest priority {p}</source>
+        <translation>{n} alertas abiertas, prioridad máxima {p}</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source> (sending…)</source>
+        <translation> (enviando…)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>{t} ({age} ago)</source>
+        <translation>{t} (hace {age})</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Alarms</source>
+        <translation>Alarmas</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Patient</source>
+        <translation>Paciente</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Op · POD</source>
+        <translation>Cir. · DPO</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Status</source>
+        <translation>Estado</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>NEWS2</source>
+        <translation>NEWS2</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>HR</source>
+        <translation>FC</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>SpO₂</source>
+        <translation>SpO₂</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>RR</source>
+        <translation>FR</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Temp</source>
+        <translation>Tª</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>BP</source>
+        <translation>PA</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Pain</source>
+        <translation>Dolor</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Vitals age</source>
+        <translation>Constantes hace</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Priority</source>
+        <translation>Prioridad</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Alert</source>
+        <translation>Alerta</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Raised</source>
+        <translation>Generada</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>State</source>
+        <translation>Estado</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>stable</source>
+        <translation>estable</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>watch</source>
+        <translation>en vigilancia</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>deteriorating</source>
+        <translation>empeorando</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>critical</source>
+        <translation>crítico</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>offline</source>
+        <translation>sin conexión</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>unknown</source>
+        <translation>desconocido</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>active</source>
+        <translation>activa</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>acknowledged</source>
+        <translation>reconocida</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>accepted</source>
+        <translation>aceptada</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>rejected</source>
+        <translation>rechazada</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>resolved</source>
+        <translation>resuelta</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>high</source>
+        <translation>alta</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>medium</source>
+        <translation>media</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>low</source>
+        <translation>baja</translation>
+    </message>
+</context>
+</TS>

@@ -39,19 +39,14 @@ from PySide6.QtWidgets import (
 
 from tjv_desktop.backend.auth import SignInError
 from tjv_desktop.backend.health import LinkState
+from tjv_desktop.domain.alarms import AlarmSystem
 from tjv_desktop.store import ChangeSet
 
 from . import readers
+from .alarm_bar import AlarmBar
 from .lock_screen import IdleWatcher, LockScreen
 from .models import AlertsModel, CensusModel, age_text, alerts_proxy, census_proxy
 from .patient_detail import PatientDetail
-
-try:  # written in parallel; the window keeps a slot for it when it is absent
-    from tjv_desktop.domain.alarms import AlarmSystem
-
-    from .alarm_bar import AlarmBar
-except ImportError:  # pragma: no cover
-    AlarmBar = None
 
 log = logging.getLogger(__name__)
 
@@ -168,15 +163,8 @@ class MainWindow(QMainWindow):
         central = QWidget(self)
         outer = QVBoxLayout(central)
         outer.setContentsMargins(6, 6, 6, 0)
-        if AlarmBar is not None:
-            self.alarm_bar = AlarmBar(AlarmSystem(), clock=clock, parent=central)
-        else:  # the slot the alarm bar goes into
-            self.alarm_bar = None
-            placeholder = QLabel(_tr("Alarm bar"), central)
-            placeholder.setObjectName("alarmBarSlot")
-            outer.addWidget(placeholder)
-        if self.alarm_bar is not None:
-            outer.addWidget(self.alarm_bar)
+        self.alarm_bar = AlarmBar(AlarmSystem(), clock=clock, parent=central)
+        outer.addWidget(self.alarm_bar)
 
         # Census
         self.census_model = CensusModel(self, now=now)
@@ -384,9 +372,8 @@ class MainWindow(QMainWindow):
 
     def _after_update(self) -> None:
         self._fit_columns()
-        if self.alarm_bar is not None:
-            names = {r["patient_id"]: r["name"] for r in self.census_model.rows()}
-            self.alarm_bar.update_alerts(self.alerts_model.rows(), names)
+        names = {r["patient_id"]: r["name"] for r in self.census_model.rows()}
+        self.alarm_bar.update_alerts(self.alerts_model.rows(), names)
         if self.alerts_view.selectionModel().currentIndex().row() < 0 and self.alerts_proxy.rowCount():
             self.select_alert_row(0)
         self._update_titles()
@@ -568,8 +555,7 @@ class MainWindow(QMainWindow):
             colour = "#b71c1c" if self.link_state is not LinkState.CONNECTING else "#8d6e00"
         self.connection_label.setText(text)
         self.connection_label.setStyleSheet(f"QLabel {{ background: {colour}; color: white; padding: 2px 8px; }}")
-        if self.alarm_bar is not None:
-            self.alarm_bar.set_technical(self.lost_since, None if connected else self.data_age_seconds())
+        self.alarm_bar.set_technical(self.lost_since, None if connected else self.data_age_seconds())
 
     def _update_titles(self) -> None:
         shown, total = self.census_proxy.rowCount(), self.census_model.rowCount()

@@ -13,14 +13,10 @@ from pathlib import Path
 import asyncpg
 from keyring.backends import fail
 
-from tjv_desktop.backend.auth import AuthSession
-from tjv_desktop.backend.health import Health, LinkState
-from tjv_desktop.backend.realtime import RealtimeLink, channel_plan
-from tjv_desktop.backend.rest import RestGateway
+from tjv_desktop.backend.health import LinkState
 from tjv_desktop.backend.vault import Vault
+from tjv_desktop.core import ClientCore
 from tjv_desktop.store import LocalStore
-from tjv_desktop.sync.engine import SyncEngine
-from tjv_desktop.sync.worker import StoreWorker
 
 NURSE = "nurse@riverside.tjv.test"
 PASSWORD = "tjv-demo-2026"
@@ -34,54 +30,49 @@ class Station:
     """One workstation's engine. ``states`` records every link transition with its monotonic time."""
 
     def __init__(self, url: str, anon_key: str, *, email: str = NURSE, store_path: Path | None = None,
-                 key: bytes | None = None, probe_deadline: float = 3.0, join_timeout: float = 4.0,
-                 backend=None, on_changes=None):
+                 probe_deadline: float = 3.0, join_timeout: float = 4.0, backend=None, on_changes=None):
         self.url, self.anon_key, self.email = url, anon_key, email
         self.vault = Vault(f"{url}#{uuid.uuid4().hex}", backend=backend or fail.Keyring())
-        self.worker = StoreWorker(store_path, key)
-        self.probe_deadline, self.join_timeout = probe_deadline, join_timeout
+        self.core = ClientCore(url, anon_key, self.vault, store_path=store_path, probe_deadline=probe_deadline,
+                               join_timeout=join_timeout, backoff_max=4.0, auth_timeout=join_timeout)
+        self.worker = self.core.worker
+        self.health = self.core.health
         self.states: list[tuple[LinkState, str, float]] = []
         self._state_changed = asyncio.Event()
         self.resyncs = 0
         self.gaps: list[str] = []
-        self._on_changes = on_changes
-        self.auth: AuthSession | None = None
-        self.engine: SyncEngine | None = None
-        self.link: RealtimeLink | None = None
+        self.core.state_listeners.append(self._on_state)
+        self.core.gap_listeners.append(self.gaps.append)
+        self.core.resync_listeners.append(self._on_resync)
+        if on_changes is not None:
+            self.core.change_listeners.append(on_changes)
+
+    def _on_state(self, state: LinkState, reason: str) -> None:
+        self.states.append((state, reason, time.monotonic()))
+        self._state_changed.set()
+
+    def _on_resync(self, _result) -> None:
+        self.resyncs += 1
+
+    @property
+    def auth(self):
+        return self.core.auth
+
+    @property
+    def engine(self):
+        return self.core.engine
+
+    @property
+    def link(self):
+        return self.core.link
 
     async def start(self) -> Station:
-        await self.worker.open()
-        self.auth = await AuthSession.create(self.url, self.anon_key, self.vault, timeout=self.join_timeout)
-        identity = await self.auth.sign_in(self.email, PASSWORD)
+        await self.core.open()
+        identity = await self.core.auth.sign_in(self.email, PASSWORD)
         self.provider_id = identity.provider_id
-
-        def on_resync(_result) -> None:
-            self.resyncs += 1
-
-        self.health = Health()
-        self.engine = SyncEngine(self.worker, RestGateway(self.auth.client), identity.provider_id, on_resync=on_resync,
-                                 on_changes=self._on_changes, health=self.health)
-
-        def on_state(state: LinkState, reason: str) -> None:
-            self.engine.online = state is LinkState.CONNECTED
-            self.states.append((state, reason, time.monotonic()))
-            self._state_changed.set()
-
-        async def plan():
-            return channel_plan(identity.provider_id, identity.tenant_id, await self.engine.load_patients())
-
-        self.link = RealtimeLink(self.url, self.anon_key, lambda: self.auth.access_token, plan,
-                                 on_change=self.engine.submit, on_live=self.engine.request_resync,
-                                 on_state=on_state, on_gap=self._gap, probe_deadline=self.probe_deadline,
-                                 join_timeout=self.join_timeout, backoff_max=4.0, health=self.health)
-        self.auth.add_token_listener(self.link.token_changed)
-        self.engine.start()
-        self.link.start()
+        self.core.build(identity)
+        self.core.run()
         return self
-
-    def _gap(self, reason: str) -> None:
-        self.gaps.append(reason)
-        self.engine.note_gap(reason)
 
     async def wait_state(self, state: LinkState, timeout: float, after: float = 0.0) -> float:
         """Monotonic time at which the link reached ``state`` (at or after ``after``)."""
@@ -101,13 +92,7 @@ class Station:
         return {a["id"]: a for a in await self.worker.call(LocalStore.alerts_for_provider, self.provider_id)}
 
     async def stop(self) -> None:
-        if self.link is not None:
-            await self.link.stop()
-        if self.engine is not None:
-            await self.engine.stop()
-        if self.auth is not None:
-            await self.auth.close()
-        await self.worker.close()
+        await self.core.stop()
 
 
 class Server:

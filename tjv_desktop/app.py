@@ -28,62 +28,54 @@ class Monitor:
 
     def __init__(self, url: str, anon_key: str, email: str, password: str, *, store: Path | None = None,
                  keyring_backend=None, probe_deadline: float = 10.0, idle_lock_seconds: float = 600.0):
-        self.url, self.anon_key, self.email, self._password = url, anon_key, email, password
+        from .backend.vault import Vault
+        from .core import ClientCore
+
+        self.email, self._password = email, password
         self.idle_lock_seconds = idle_lock_seconds
-        self.store_path, self.keyring_backend, self.probe_deadline = store, keyring_backend, probe_deadline
-        self.worker = self.auth = self.engine = self.link = self.window = self.identity = None
+        self.core = ClientCore(url, anon_key, Vault(url, backend=keyring_backend), store_path=store,
+                               probe_deadline=probe_deadline)
+        self.window = None
+
+    @property
+    def identity(self):
+        return self.core.identity
+
+    @property
+    def auth(self):
+        return self.core.auth
+
+    @property
+    def engine(self):
+        return self.core.engine
+
+    @property
+    def link(self):
+        return self.core.link
+
+    @property
+    def worker(self):
+        return self.core.worker
 
     async def start(self):
-        from .backend.auth import AuthSession
-        from .backend.health import Health, LinkState
-        from .backend.realtime import RealtimeLink, channel_plan
-        from .backend.rest import RestGateway
-        from .backend.vault import Vault
-        from .sync.engine import SyncEngine
-        from .sync.worker import StoreWorker
         from .ui.main_window import MainWindow
 
-        vault = Vault(self.url, backend=self.keyring_backend)
-        key = vault.store_key()
-        self.worker = StoreWorker(self.store_path if key else None, key)
-        await self.worker.open()
-        note = "" if self.worker.persistent else QT_TR("Local copy kept in memory only (no secure keyring)")
-        self.auth = await AuthSession.create(self.url, self.anon_key, vault)
-        identity = await self.auth.restore()
+        core = self.core
+        await core.open()
+        note = "" if core.worker.persistent else QT_TR("Local copy kept in memory only (no secure keyring)")
+        identity = await core.auth.restore()
         if identity is None or (identity.email or "").lower() != self.email.lower():
-            identity = await self.auth.sign_in(self.email, self._password)
+            identity = await core.auth.sign_in(self.email, self._password)
         if not identity.provider_id:
             raise PermissionError(f"{self.email} is not a provider")
-        self.identity = identity
-        health = Health()
-        window_ref: list = []
-
-        def on_changes(changes) -> None:
-            if window_ref:
-                window_ref[0].handle_changes(changes)
-
-        self.engine = SyncEngine(self.worker, RestGateway(self.auth.client), identity.provider_id,
-                                 on_changes=on_changes, health=health)
-        self.window = MainWindow(self.engine, self.worker, identity.provider_id, identity.provider_id,
+        engine = core.build(identity)
+        self.window = MainWindow(engine, core.worker, identity.provider_id, identity.provider_id,
                                  user_label=identity.email or "", store_note=note,
                                  idle_lock_seconds=self.idle_lock_seconds, verify_password=self.verify_password)
-        window_ref.append(self.window)
-
-        def on_state(state: LinkState, reason: str) -> None:
-            self.engine.online = state is LinkState.CONNECTED
-            self.window.set_link_state(state, reason)
-
-        async def plan():
-            return channel_plan(identity.provider_id, identity.tenant_id, await self.engine.load_patients())
-
-        self.link = RealtimeLink(self.url, self.anon_key, lambda: self.auth.access_token, plan,
-                                 on_change=self.engine.submit, on_live=self.engine.request_resync,
-                                 on_gap=self.engine.note_gap, on_state=on_state,
-                                 probe_deadline=self.probe_deadline, health=health)
-        self.auth.add_token_listener(self.link.token_changed)
+        core.change_listeners.append(self.window.handle_changes)
+        core.state_listeners.append(self.window.set_link_state)
         await self.window.start()
-        self.engine.start()
-        self.link.start()
+        core.run()
         return self.window
 
     async def verify_password(self, password: str) -> bool:
@@ -93,14 +85,7 @@ class Monitor:
     async def stop(self) -> None:
         if self.window is not None:
             await self.window.stop()
-        if self.link is not None:
-            await self.link.stop()
-        if self.engine is not None:
-            await self.engine.stop()
-        if self.auth is not None:
-            await self.auth.close()
-        if self.worker is not None:
-            await self.worker.close()
+        await self.core.stop()
 
 
 def QT_TR(text: str) -> str:  # noqa: N802 - mirrors Qt's QT_TR_NOOP

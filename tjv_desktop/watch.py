@@ -24,14 +24,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from . import logs
-from .backend.auth import AuthSession, AuthState, SignInError
-from .backend.health import Health, LinkState
-from .backend.realtime import RealtimeLink, channel_plan
-from .backend.rest import RestGateway
+from .backend.auth import AuthState, SignInError
+from .backend.health import LinkState
 from .backend.vault import Vault
+from .core import ClientCore
 from .store import LocalStore
-from .sync.engine import SyncEngine
-from .sync.worker import StoreWorker
 
 log = logging.getLogger(__name__)
 
@@ -73,23 +70,19 @@ def _password() -> str:
 
 async def watch(args: argparse.Namespace, out: JsonLines) -> int:
     vault = Vault(args.url)
-    key = vault.store_key()
-    store_path = args.store if key else None
-    if args.store and not key:
+    core = ClientCore(args.url, args.anon_key, vault, store_path=args.store, probe_deadline=args.probe_deadline)
+    if args.store and not core.worker.path:
         out.emit({"type": "store", "persistent": False,
                   "message": f"{vault.description}; the store is kept in memory, not in {args.store}"})
-    worker = StoreWorker(store_path, key)
-    report = await worker.open()
-    if report.outcome == "recovered":
-        out.emit({"type": "store", "persistent": worker.persistent, "message": report.message})
-    auth = await AuthSession.create(args.url, args.anon_key, vault)
     stop = asyncio.Event()
     exit_code = 0
     seen: dict[str, tuple] = {}
-    health = Health()
-    link: RealtimeLink | None = None
-    engine: SyncEngine | None = None
+    pending: set[asyncio.Task] = set()
     try:
+        report = await core.open()
+        if report.outcome == "recovered":
+            out.emit({"type": "store", "persistent": core.worker.persistent, "message": report.message})
+        auth = core.auth
         try:
             identity = await auth.restore()
             if identity is None or (identity.email or "").lower() != args.email.lower():
@@ -104,7 +97,7 @@ async def watch(args: argparse.Namespace, out: JsonLines) -> int:
         async def print_alerts(changes) -> None:
             keys = changes["alerts"].inserted | changes["alerts"].updated
             for alert_id in sorted(keys):
-                row = await worker.call(LocalStore.get, "alerts", alert_id)
+                row = await core.worker.call(LocalStore.get, "alerts", alert_id)
                 if row is None:
                     continue
                 fingerprint = (row.get("priority"), row.get("state"), row.get("updated_at"))
@@ -114,30 +107,14 @@ async def watch(args: argparse.Namespace, out: JsonLines) -> int:
                 out.emit({"type": "alert", "id": row["id"], "patient_id": row["patient_id"], "priority": row["priority"],
                           "state": row["state"], "raised_at": row["raised_at"], "updated_at": row["updated_at"]})
 
-        pending: set[asyncio.Task] = set()
-
         def on_changes(changes) -> None:
             task = asyncio.create_task(print_alerts(changes))
             pending.add(task)
             task.add_done_callback(pending.discard)
 
-        engine = SyncEngine(worker, RestGateway(auth.client), identity.provider_id, on_changes=on_changes,
-                            on_resync=lambda r: out.emit({"type": "resync", "rows": r.rows, "ms": round(r.ms, 1)}),
-                            health=health)
-
         def on_state(state: LinkState, reason: str) -> None:
-            engine.online = state is LinkState.CONNECTED
             if state in _CONNECTION_STATES:
                 out.emit({"type": "connection", "state": _CONNECTION_STATES[state], "at": _now(), "reason": reason})
-
-        async def plan():
-            ids = await engine.load_patients()
-            return channel_plan(identity.provider_id, identity.tenant_id, ids)
-
-        link = RealtimeLink(args.url, args.anon_key, lambda: auth.access_token, plan, on_change=engine.submit,
-                            on_live=engine.request_resync, on_gap=engine.note_gap, on_state=on_state,
-                            probe_deadline=args.probe_deadline,
-                            health=health)
 
         def on_auth(event) -> None:
             nonlocal exit_code
@@ -146,28 +123,25 @@ async def watch(args: argparse.Namespace, out: JsonLines) -> int:
                 exit_code = 3
                 stop.set()
 
+        core.change_listeners.append(on_changes)
+        core.state_listeners.append(on_state)
+        core.resync_listeners.append(lambda r: out.emit({"type": "resync", "rows": r.rows, "ms": round(r.ms, 1)}))
         auth.add_listener(on_auth)
-        auth.add_token_listener(link.token_changed)
-        engine.start()
-        link.start()
+        core.build(identity)
+        core.run()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), 5.0)
-            if link.state is not LinkState.CONNECTED and not stop.is_set():
-                age = await engine.data_age()
+            if core.link.state is not LinkState.CONNECTED and not stop.is_set():
+                age = await core.engine.data_age()
                 out.emit({"type": "stale", "age_s": None if age is None else round(age.total_seconds(), 1),
                           "at": _now()})
         return exit_code
     finally:
-        if link is not None:
-            await link.stop()
-        if engine is not None:
-            await engine.stop()
-        await auth.close()
-        await worker.close()
+        await core.stop()
 
 
 def main(argv: list[str]) -> int:

@@ -95,6 +95,7 @@ def QT_TR(text: str) -> str:  # noqa: N802 - mirrors Qt's QT_TR_NOOP
 
 
 async def run_window(monitor: Monitor, *, screenshot: Path | None = None, exit_after: float | None = None) -> int:
+    from PySide6.QtCore import QEvent
     from PySide6.QtWidgets import QApplication
 
     from .ui.i18n import install_translator
@@ -119,8 +120,11 @@ async def run_window(monitor: Monitor, *, screenshot: Path | None = None, exit_a
                 await asyncio.wait_for(done.wait(), exit_after)
             if screenshot is not None:
                 if window.census_proxy.rowCount() and window.selected_patient is None:
-                    window.census_view.selectRow(0)
-                    await asyncio.sleep(1.0)  # the detail loads, then the 2 Hz chart timer draws
+                    first = window.census_proxy.key_at(0)
+                    window.select_patient(first)
+                    await window.load_detail(first)  # loaded now, not on the next chart tick
+                    window.detail.redraw_if_needed()
+                QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)  # lay out the new texts now
                 screenshot.parent.mkdir(parents=True, exist_ok=True)
                 window.grab().save(str(screenshot))
         else:

@@ -10,6 +10,7 @@ permission) raise instead: they say nothing about the file, which must not be th
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sqlite3
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ from sqlite_utils import Database
 from .crypto import Cipher
 from .errors import StoreBusyError, StoreError, StoreFileError, StoreKeyError
 from .schema import APPLICATION_ID, KNOWN_MIGRATIONS, SCHEMA_VERSION, TABLES, migrations
+
+log = logging.getLogger(__name__)
 
 OUTBOX_COLUMNS = (
     "action_id", "kind", "alert_id", "actor", "args", "created_at",
@@ -241,8 +244,8 @@ def read_outbox(db: Database) -> tuple[dict, ...]:
         names = [d[0] for d in cursor.description]
         while (row := cursor.fetchone()) is not None:
             rows.append(dict(zip(names, row, strict=False)))
-    except sqlite3.Error:
-        pass
+    except sqlite3.Error as exc:
+        log.warning("outbox salvage stopped after %d rows: %s", len(rows), exc)
     return tuple(rows)
 
 

@@ -18,6 +18,9 @@ lint: bootstrap
 
 benchmarks: bootstrap
 	.venv/bin/python benchmarks/realtime_latency.py --json artifacts/bench-realtime.json
+	.venv/bin/python benchmarks/client_core.py --json artifacts/bench-client-core.json
+	.venv/bin/python benchmarks/store_upsert.py --json artifacts/bench-store.json
+	QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/ui_frame_time.py --json artifacts/bench-ui.json
 
 # Translations (i18n/README.md): lupdate refreshes the Qt Linguist sources from every module of
 # tjv_desktop/ui/, lrelease compiles them to the .qm files the app loads (generated, gitignored;

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 import time
 import uuid
@@ -24,6 +23,8 @@ from realtime import AsyncRealtimeClient
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from report import report  # noqa: E402 - benchmarks/report.py, beside this script
 
 from tests.conftest import make_data_root, start_sandbox, stop_sandbox  # noqa: E402
 from tests.station import NURSE, Station  # noqa: E402
@@ -205,11 +206,7 @@ def main() -> None:
     p.add_argument("--rates", type=int, nargs="+", default=[400, 800, 1600, 3200, 6400])
     p.add_argument("--json", type=Path, default=None)
     args = p.parse_args()
-    results = asyncio.run(run(args))
-    print(json.dumps(results, indent=2))
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=2))
+    report(asyncio.run(run(args)), args.json)
 
 
 if __name__ == "__main__":

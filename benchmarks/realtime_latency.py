@@ -35,6 +35,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from report import report as write_report  # noqa: E402 - benchmarks/report.py, beside this script
+
 TABLE = "rt_bench"
 WARMUP = 1.0  # s of rows written before measuring
 GRACE = 10.0  # s allowed after the writer ends for the last deliveries
@@ -313,8 +315,8 @@ def cli() -> None:
     p.add_argument("--json", type=Path, help="write the results here")
     args = p.parse_args()
     results = asyncio.run(main(args))
+    write_report(results, args.json, echo=False)  # the runs printed their figures as they went
     if args.json:
-        args.json.write_text(json.dumps(results, indent=2))
         print(f"wrote {args.json}")
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.metadata
-import json
 import platform
 import secrets
 import sqlite3
@@ -22,6 +21,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from report import report  # noqa: E402 - benchmarks/report.py, beside this script
 
 from tjv_desktop.store import LocalStore  # noqa: E402
 
@@ -101,9 +102,7 @@ def main() -> None:
             print(
                 f"{mode:6} {phase:6} {r['rows_per_s']:>9,} rows/s  ({r['seconds']} s, {r['changed']} changed)"
             )
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+    report(figures, args.json, echo=False)  # the table above is the printed form
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import sys
 import time
@@ -28,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 from PySide6.QtCore import QEvent, Qt, QTimer  # noqa: E402
 from PySide6.QtGui import QKeyEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
+from report import report  # noqa: E402 - benchmarks/report.py, beside this script
 
 from tests.test_ui_window import StoreOnlyEngine, populate, run_qt  # noqa: E402
 from tjv_desktop.backend.health import LinkState, percentile  # noqa: E402
@@ -137,11 +137,7 @@ def main() -> None:
     p.add_argument("--json", type=Path, default=None)
     args = p.parse_args()
     app = QApplication.instance() or QApplication([])
-    results = run_qt(app, lambda: scenario(app, args.seconds), timeout=args.seconds + 120)
-    print(json.dumps(results, indent=2))
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=2))
+    report(run_qt(app, lambda: scenario(app, args.seconds), timeout=args.seconds + 120), args.json)
 
 
 if __name__ == "__main__":

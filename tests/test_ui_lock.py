@@ -133,7 +133,7 @@ def test_only_the_signed_in_users_password_unlocks_and_the_check_keeps_the_sessi
             window.resize(1600, 1000)
             window.show()
             await until(lambda: window.locked, 10, "the window locks after 1 s without input")
-            token = monitor.auth.access_token
+            token = monitor.core.auth.access_token
 
             submit(window, "tjv-wrong-2026")
             await until(lambda: "Wrong password" in window.lock_screen.message.text(), 10,
@@ -143,8 +143,8 @@ def test_only_the_signed_in_users_password_unlocks_and_the_check_keeps_the_sessi
             submit(window, PASSWORD)
             await until(lambda: not window.locked, 10, "the server accepts the right password")
             assert window.census_view.isVisible()
-            assert monitor.auth.state is AuthState.SIGNED_IN
-            assert monitor.auth.access_token == token, "checking the password must not replace the session"
+            assert monitor.core.auth.state is AuthState.SIGNED_IN
+            assert monitor.core.auth.access_token == token, "checking the password must not replace the session"
         finally:
             await monitor.stop()
             if monitor.window is not None:

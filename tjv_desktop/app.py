@@ -37,26 +37,6 @@ class Monitor:
                                probe_deadline=probe_deadline)
         self.window = None
 
-    @property
-    def identity(self):
-        return self.core.identity
-
-    @property
-    def auth(self):
-        return self.core.auth
-
-    @property
-    def engine(self):
-        return self.core.engine
-
-    @property
-    def link(self):
-        return self.core.link
-
-    @property
-    def worker(self):
-        return self.core.worker
-
     async def start(self):
         from .ui.main_window import MainWindow
 
@@ -80,7 +60,7 @@ class Monitor:
 
     async def verify_password(self, password: str) -> bool:
         """The signed-in user's password, checked without touching the station's session."""
-        return await self.auth.verify_password(password)
+        return await self.core.auth.verify_password(password)
 
     async def stop(self) -> None:
         if self.window is not None:

@@ -33,7 +33,8 @@ from tests.test_ui_window import StoreOnlyEngine, populate, run_qt  # noqa: E402
 from tjv_desktop.backend.health import LinkState, percentile  # noqa: E402
 from tjv_desktop.store import LocalStore  # noqa: E402
 from tjv_desktop.sync.worker import StoreWorker  # noqa: E402
-from tjv_desktop.ui.main_window import MainWindow, apply_dark_palette  # noqa: E402
+from tjv_desktop.ui.main_window import MainWindow  # noqa: E402
+from tjv_desktop.ui.tables import apply_dark_palette  # noqa: E402
 
 PATIENTS = 200
 

@@ -20,7 +20,8 @@ from tjv_desktop.backend.auth import AuthState
 from tjv_desktop.backend.health import LinkState
 from tjv_desktop.store import LocalStore
 from tjv_desktop.sync.worker import StoreWorker
-from tjv_desktop.ui.main_window import MainWindow, apply_dark_palette
+from tjv_desktop.ui.main_window import MainWindow
+from tjv_desktop.ui.tables import apply_dark_palette
 
 from .station import NURSE, PASSWORD
 from .test_ui_window import StoreOnlyEngine, populate, run_qt, until

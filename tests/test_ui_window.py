@@ -26,7 +26,8 @@ from tjv_desktop.domain.news2 import evaluate_alerts, patient_status, score_news
 from tjv_desktop.domain.vitals import VitalSample
 from tjv_desktop.store import LocalStore
 from tjv_desktop.sync.worker import StoreWorker
-from tjv_desktop.ui.main_window import MainWindow, apply_dark_palette
+from tjv_desktop.ui.main_window import MainWindow
+from tjv_desktop.ui.tables import apply_dark_palette
 
 from .station import NURSE, PASSWORD
 

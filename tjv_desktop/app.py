@@ -79,7 +79,7 @@ async def run_window(monitor: Monitor, *, screenshot: Path | None = None, exit_a
     from PySide6.QtWidgets import QApplication
 
     from .ui.i18n import install_translator
-    from .ui.main_window import apply_dark_palette
+    from .ui.tables import apply_dark_palette
 
     app = QApplication.instance()
     install_translator(app)  # the setting `language`; before any widget is built

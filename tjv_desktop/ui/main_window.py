@@ -16,10 +16,8 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from PySide6.QtCore import QCoreApplication, QItemSelectionModel, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QKeySequence, QPalette, QPen, QShortcut
+from PySide6.QtGui import QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QApplication,
     QCheckBox,
     QHBoxLayout,
     QHeaderView,
@@ -29,9 +27,6 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QPushButton,
     QSplitter,
-    QStyle,
-    QStyledItemDelegate,
-    QStyleOptionViewItem,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -47,10 +42,10 @@ from .alarm_bar import AlarmBar
 from .lock_screen import IdleWatcher, LockScreen
 from .models import AlertsModel, CensusModel, age_text, alerts_proxy, census_proxy
 from .patient_detail import PatientDetail
+from .tables import AlarmColourDelegate, AlertsView, make_table
 
 log = logging.getLogger(__name__)
 
-TABLE_FONT_PT = 14
 # Preset reasons only: free text could carry patient data into the audit trail and the server.
 REJECT_REASONS = ("Not my patient", "Handed over to another clinician", "Already being handled",
                   "Alert not clinically relevant", "Duplicate alert")
@@ -58,78 +53,6 @@ REJECT_REASONS = ("Not my patient", "Handed over to another clinician", "Already
 
 def _tr(text: str) -> str:
     return QCoreApplication.translate("MainWindow", text)
-
-
-def apply_dark_palette(app: QApplication) -> None:
-    """A dark theme for night shifts: colour is kept for alarm coding."""
-    app.setStyle("Fusion")
-    palette = QPalette()
-    for role, colour in ((QPalette.ColorRole.Window, "#1e1e1e"), (QPalette.ColorRole.WindowText, "#f0f0f0"),
-                         (QPalette.ColorRole.Base, "#121212"), (QPalette.ColorRole.AlternateBase, "#1c1c1c"),
-                         (QPalette.ColorRole.Text, "#f0f0f0"), (QPalette.ColorRole.Button, "#333333"),
-                         (QPalette.ColorRole.ButtonText, "#f0f0f0"), (QPalette.ColorRole.Highlight, "#1565c0"),
-                         (QPalette.ColorRole.HighlightedText, "#ffffff"), (QPalette.ColorRole.ToolTipBase, "#333333"),
-                         (QPalette.ColorRole.ToolTipText, "#ffffff"), (QPalette.ColorRole.PlaceholderText, "#9e9e9e")):
-        palette.setColor(role, QColor(colour))
-    app.setPalette(palette)
-
-
-class AlertsView(QTableView):
-    """The alerts list; plain A acknowledges the selected alert while the list has focus."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.on_acknowledge = None
-
-    def keyPressEvent(self, event) -> None:
-        if event.key() == Qt.Key.Key_A and event.modifiers() in (Qt.KeyboardModifier.NoModifier,
-                                                                  Qt.KeyboardModifier.KeypadModifier):
-            if self.on_acknowledge is not None:
-                self.on_acknowledge()
-            event.accept()
-            return
-        super().keyPressEvent(event)
-
-
-class AlarmColourDelegate(QStyledItemDelegate):
-    """Keeps a cell's alarm colour when its row is selected (the selection shows as a white frame):
-    selection highlight must never hide a priority."""
-
-    def paint(self, painter, option, index) -> None:
-        brush = index.data(Qt.ItemDataRole.BackgroundRole)
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        if brush is None or not selected:
-            super().paint(painter, option, index)
-            return
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        opt.state &= ~QStyle.StateFlag.State_Selected
-        painter.save()
-        painter.fillRect(opt.rect, brush)
-        painter.restore()
-        super().paint(painter, opt, index)
-        painter.save()
-        painter.setPen(QPen(QColor("#ffffff"), 3))
-        painter.drawRect(opt.rect.adjusted(1, 1, -2, -2))
-        painter.restore()
-
-
-def _table(view: QTableView, name: str) -> QTableView:
-    view.setAccessibleName(name)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    view.setAlternatingRowColors(True)
-    view.setSortingEnabled(True)
-    view.setWordWrap(False)
-    view.verticalHeader().setVisible(False)
-    font = QFont()
-    font.setPointSize(TABLE_FONT_PT)
-    view.setFont(font)
-    view.verticalHeader().setDefaultSectionSize(int(TABLE_FONT_PT * 2.3))
-    header = view.horizontalHeader()
-    header.setFont(font)
-    header.setHighlightSections(False)
-    return view
 
 
 class MainWindow(QMainWindow):
@@ -169,7 +92,7 @@ class MainWindow(QMainWindow):
         # Census
         self.census_model = CensusModel(self, now=now)
         self.census_proxy = census_proxy(self.census_model, self)
-        self.census_view = _table(QTableView(central), _tr("Patient census"))
+        self.census_view = make_table(QTableView(central), _tr("Patient census"))
         self.census_view.setModel(self.census_proxy)
         self.census_view.sortByColumn(CensusModel.COLUMNS.index("alerts"), Qt.SortOrder.AscendingOrder)
         header = self.census_view.horizontalHeader()
@@ -192,7 +115,7 @@ class MainWindow(QMainWindow):
         self.alerts_model = AlertsModel(self, now=now)
         self.history_model = AlertsModel(self, now=now, history=True)
         self.alerts_proxy = alerts_proxy(self.alerts_model, self)
-        self.alerts_view = _table(AlertsView(central), _tr("Active alerts"))
+        self.alerts_view = make_table(AlertsView(central), _tr("Active alerts"))
         self.alerts_view.setModel(self.alerts_proxy)
         self.alerts_view.on_acknowledge = self.acknowledge_selected
         self.alerts_view.setItemDelegate(AlarmColourDelegate(self.alerts_view))

@@ -191,7 +191,7 @@
 <context>
     <name>LockScreen</name>
     <message>
-        <location filename="../tjv_desktop/ui/lock_screen.py" line="+84"/>
+        <location filename="../tjv_desktop/ui/lock_screen.py" line="+85"/>
         <location line="+4"/>
         <source>Screen locked</source>
         <translation>Pantalla bloqueada</translation>
@@ -282,7 +282,7 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../tjv_desktop/ui/i18n.py" line="+98"/>
+        <location filename="../tjv_desktop/ui/i18n.py" line="+107"/>
         <source>TJV Desktop — patient monitoring</source>
         <translation>TJV Desktop — monitorización de pacientes</translation>
     </message>
@@ -427,7 +427,7 @@
         <translation>Alerta duplicada</translation>
     </message>
     <message>
-        <location filename="../tjv_desktop/ui/main_window.py" line="+515"/>
+        <location filename="../tjv_desktop/ui/main_window.py" line="+434"/>
         <source>This workstation cannot check passwords; use Switch user.</source>
         <translation>Este puesto no puede comprobar contraseñas; use Cambiar de usuario.</translation>
     </message>
@@ -445,7 +445,22 @@
 <context>
     <name>PatientDetail</name>
     <message>
-        <location filename="../tjv_desktop/ui/i18n.py" line="+45"/>
+        <location filename="../tjv_desktop/ui/i18n.py" line="+48"/>
+        <source>left</source>
+        <translation>izquierda</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>right</source>
+        <translation>derecha</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>bilateral</source>
+        <translation>bilateral</translation>
+    </message>
+    <message>
+        <location line="+2"/>
         <source>Heart rate</source>
         <translation>Frecuencia cardiaca</translation>
     </message>
@@ -550,7 +565,7 @@
         <translation>sistema</translation>
     </message>
     <message>
-        <location filename="../tjv_desktop/ui/patient_detail.py" line="+61"/>
+        <location filename="../tjv_desktop/ui/patient_detail.py" line="+62"/>
         <source>Patient detail</source>
         <translation>Detalle del paciente</translation>
     </message>
@@ -607,7 +622,7 @@
         <translation>Alertas</translation>
     </message>
     <message>
-        <location line="+50"/>
+        <location line="+51"/>
         <source>post-operative day {n}</source>
         <translation>día postoperatorio {n}</translation>
     </message>
@@ -638,9 +653,104 @@
     </message>
 </context>
 <context>
+    <name>SignInWindow</name>
+    <message>
+        <location filename="../tjv_desktop/ui/sign_in.py" line="+38"/>
+        <source>TJV Desktop — sign in</source>
+        <translation>TJV Desktop — iniciar sesión</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <location line="+29"/>
+        <location line="+2"/>
+        <source>Sign in</source>
+        <translation>Iniciar sesión</translation>
+    </message>
+    <message>
+        <location line="-28"/>
+        <source>TJV Desktop</source>
+        <translation>TJV Desktop</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Sign in to monitor your patients.</source>
+        <translation>Inicie sesión para vigilar a sus pacientes.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Server:</source>
+        <translation>Servidor:</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Server address</source>
+        <translation>Dirección del servidor</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Locked: set by your organisation&apos;s IT department</source>
+        <translation>Bloqueado: fijado por el departamento de informática</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>from this workstation&apos;s settings</source>
+        <translation>según la configuración de este puesto</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>E-mail address</source>
+        <translation>Correo electrónico</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>name@hospital.org</source>
+        <translation>nombre@hospital.org</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Password</source>
+        <translation>Contraseña</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Type your password, then press Enter</source>
+        <translation>Escriba su contraseña y pulse Intro</translation>
+    </message>
+    <message>
+        <location line="+16"/>
+        <source>Sign-in message</source>
+        <translation>Mensaje de inicio de sesión</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Version {version}</source>
+        <translation>Versión {version}</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>E-mail:</source>
+        <translation>Correo:</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Password:</source>
+        <translation>Contraseña:</translation>
+    </message>
+    <message>
+        <location line="+36"/>
+        <source>Type your e-mail address and your password.</source>
+        <translation>Escriba su correo electrónico y su contraseña.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Signing in…</source>
+        <translation>Iniciando sesión…</translation>
+    </message>
+</context>
+<context>
     <name>app</name>
     <message>
-        <location filename="../tjv_desktop/ui/i18n.py" line="-96"/>
+        <location filename="../tjv_desktop/ui/i18n.py" line="-103"/>
         <source>Local copy kept in memory only (no secure keyring)</source>
         <translation>Copia local solo en memoria (sin llavero seguro)</translation>
     </message>
@@ -846,6 +956,74 @@
         <location line="+1"/>
         <source>low</source>
         <translation>baja</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>left</source>
+        <translation>izquierda</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>right</source>
+        <translation>derecha</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>bilateral</source>
+        <translation>bilateral</translation>
+    </message>
+</context>
+<context>
+    <name>startup</name>
+    <message>
+        <location line="+27"/>
+        <source>Wrong e-mail or password. Check both and try again.</source>
+        <translation>Correo o contraseña incorrectos. Revise ambos e inténtelo de nuevo.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The server could not be reached. Check the network connection and try again.</source>
+        <translation>No se pudo contactar con el servidor. Revise la conexión de red e inténtelo de nuevo.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The server refused the sign-in: {reason}</source>
+        <translation>El servidor rechazó el inicio de sesión: {reason}</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>{user} signed out. The next user signs in here.</source>
+        <translation>{user} cerró la sesión. El siguiente usuario inicia sesión aquí.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Your session ended ({reason}). Patients are not being monitored on this workstation until you sign in again.</source>
+        <translation>Su sesión terminó ({reason}). Los pacientes no se vigilan en este puesto hasta que vuelva a iniciar sesión.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>{user} is not a clinician account: this application is for care teams.</source>
+        <translation>{user} no es una cuenta clínica: esta aplicación es para equipos asistenciales.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>This workstation has no secure keyring: you will be asked for your password at every start, and the local copy of patient data is kept in memory only.</source>
+        <translation>Este puesto no tiene un llavero seguro: se le pedirá la contraseña en cada inicio y la copia local de los datos de pacientes se guarda solo en memoria.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>TJV Desktop cannot start</source>
+        <translation>TJV Desktop no puede iniciarse</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The configuration of this workstation is not valid:</source>
+        <translation>La configuración de este puesto no es válida:</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Ask your IT department to correct it.</source>
+        <translation>Pida a su departamento de informática que la corrija.</translation>
     </message>
 </context>
 </TS>

@@ -48,7 +48,7 @@ from .test_ui_window import StoreOnlyEngine, populate, run_qt, until
 ROOT = Path(__file__).resolve().parents[1]
 I18N = ROOT / "i18n"
 TS = {lang: I18N / f"tjv_desktop_{lang}.ts" for lang in i18n.LANGUAGES}
-UI_SOURCES = sorted((ROOT / "tjv_desktop" / "ui").glob("*.py")) + [ROOT / "tjv_desktop" / "app.py"]
+UI_SOURCES = sorted((ROOT / "tjv_desktop" / "ui").glob("*.py")) + [ROOT / "tjv_desktop" / f for f in ("app.py", "startup.py")]
 
 # Strings allowed to read the same in English and Spanish (documented in i18n/README.md).
 SAME_IN_BOTH = {"SpO₂", "NEWS2", "SpO₂ (%)"}
@@ -321,3 +321,37 @@ def test_the_main_window_built_in_spanish_shows_no_english(qapp, artifacts_dir):
     assert any("día postoperatorio" in t for t in texts)
     # Alert messages are the server's words: shown as written, never translated.
     assert any(message and message in t for t in texts for message in data - {NURSE})
+
+
+def test_the_sign_in_window_in_spanish_shows_no_english(qapp, artifacts_dir):
+    from tjv_desktop import __version__
+    from tjv_desktop.backend.auth import SignInError
+    from tjv_desktop.startup import sign_in_problem
+    from tjv_desktop.ui.sign_in import SignInWindow
+
+    def build(language: str) -> list[tuple[str, str]]:
+        i18n.install_translator(qapp, language)
+        window = SignInWindow("https://tjv.example.org", server_locked=True, email=NURSE, note="")
+        try:
+            window.resize(1280, 800)
+            window.show()
+            window.show_error(sign_in_problem(SignInError("Wrong email or password.", "credentials")))
+            qapp.processEvents()
+            assert clipped_text(window) == [], language
+            if language == "es":
+                window.grab().save(str(artifacts_dir / "sign_in_es.png"))
+            return widget_strings(window)
+        finally:
+            window.close_for_flow()
+
+    try:
+        english, spanish = build("en"), build("es")
+    finally:
+        i18n.install_translator(qapp, "en")
+    assert [w for w, _ in spanish] == [w for w, _ in english]
+    data = {"https://tjv.example.org", NURSE, "TJV Desktop", __version__}
+    untranslated = [(where, en) for (where, en), (_, es) in zip(english, spanish, strict=True)
+                    if en == es and not is_data_or_allowed(en, data)]
+    assert untranslated == []
+    assert ("Correo o contraseña incorrectos. Revise ambos e inténtelo de nuevo."
+            in {t for _, t in spanish})

@@ -18,23 +18,33 @@ import subprocess
 import sys
 from pathlib import Path
 
+from .backend.auth import AuthSession, AuthState
+from .backend.vault import Vault
+from .domain.alarms import AlarmSystem, TechnicalPolicy
+from .settings import Settings
+
 log = logging.getLogger(__name__)
 
 DEMO_EMAIL = "nurse@riverside.tjv.test"
 
 
 class Monitor:
-    """Vault, store worker, auth, sync engine, realtime link and the window, started and stopped together."""
+    """Vault, store worker, auth, sync engine, realtime link and the window, started and stopped together.
 
-    def __init__(self, url: str, anon_key: str, email: str, password: str, *, store: Path | None = None,
-                 keyring_backend=None, probe_deadline: float = 10.0, idle_lock_seconds: float = 600.0):
-        from .backend.vault import Vault
+    Either signs in itself (``email``/``password``, the demo and the tests) or takes an ``auth`` session
+    the sign-in window already opened (``tjv_desktop.startup``)."""
+
+    def __init__(self, url: str, anon_key: str, email: str = "", password: str = "", *,
+                 auth: AuthSession | None = None, vault: Vault | None = None, store: Path | None = None,
+                 keyring_backend=None, probe_deadline: float = 10.0, idle_lock_seconds: float = 600.0,
+                 alarm_system: AlarmSystem | None = None):
         from .core import ClientCore
 
         self.email, self._password = email, password
         self.idle_lock_seconds = idle_lock_seconds
-        self.core = ClientCore(url, anon_key, Vault(url, backend=keyring_backend), store_path=store,
-                               probe_deadline=probe_deadline)
+        self.alarm_system = alarm_system
+        self.core = ClientCore(url, anon_key, vault or Vault(url, backend=keyring_backend), store_path=store,
+                               probe_deadline=probe_deadline, auth=auth)
         self.window = None
 
     async def start(self):
@@ -43,29 +53,62 @@ class Monitor:
         core = self.core
         await core.open()
         note = "" if core.worker.persistent else QT_TR("Local copy kept in memory only (no secure keyring)")
-        identity = await core.auth.restore()
-        if identity is None or (identity.email or "").lower() != self.email.lower():
-            identity = await core.auth.sign_in(self.email, self._password)
+        identity = core.auth.identity if core.auth.state is AuthState.SIGNED_IN else None
+        if identity is None:
+            identity = await core.auth.restore()
+            if identity is None or (identity.email or "").lower() != self.email.lower():
+                identity = await core.auth.sign_in(self.email, self._password)
         if not identity.provider_id:
-            raise PermissionError(f"{self.email} is not a provider")
+            raise PermissionError(f"{identity.email} is not a provider")
         engine = core.build(identity)
         self.window = MainWindow(engine, core.worker, identity.provider_id, identity.provider_id,
                                  user_label=identity.email or "", store_note=note,
-                                 idle_lock_seconds=self.idle_lock_seconds, verify_password=self.verify_password)
+                                 idle_lock_seconds=self.idle_lock_seconds, verify_password=self.verify_password,
+                                 alarm_system=self.alarm_system)
         core.change_listeners.append(self.window.handle_changes)
         core.state_listeners.append(self.window.set_link_state)
         await self.window.start()
         core.run()
         return self.window
 
-    async def verify_password(self, password: str) -> bool:
-        """The signed-in user's password, checked without touching the station's session."""
-        return await self.core.auth.verify_password(password)
+    async def verify_password(self, password: str) -> bool | str:
+        """The signed-in user's password, checked without touching the station's session: True, False,
+        or "offline" when it was checked on this workstation because the server could not be reached."""
+        ok = await self.core.auth.verify_password(password)
+        return "offline" if ok and self.core.auth.last_check_offline else ok
 
     async def stop(self) -> None:
         if self.window is not None:
             await self.window.stop()
         await self.core.stop()
+
+
+def alarm_system_from(settings: Settings) -> AlarmSystem:
+    """The alarm system with the pause lengths and technical-alarm thresholds the settings give."""
+    return AlarmSystem(settings.value("audio_pause_seconds"), settings.value("alarm_pause_seconds"),
+                       TechnicalPolicy(stale_after_seconds=settings.value("stale_data_seconds"),
+                                       high_after_seconds=settings.value("technical_alarm_high_after_seconds")))
+
+
+def prepare_app():
+    """The running QApplication with the chosen language and the station palette; before any widget."""
+    from PySide6.QtWidgets import QApplication
+
+    from .ui.i18n import install_translator
+    from .ui.tables import apply_dark_palette
+
+    app = QApplication.instance()
+    install_translator(app)  # the setting `language`; before any widget is built
+    apply_dark_palette(app)
+    app.setQuitOnLastWindowClosed(False)
+    return app
+
+
+def quit_on_signals(done: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError):
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, done.set)
 
 
 def QT_TR(text: str) -> str:  # noqa: N802 - mirrors Qt's QT_TR_NOOP
@@ -78,19 +121,10 @@ async def run_window(monitor: Monitor, *, screenshot: Path | None = None, exit_a
     from PySide6.QtCore import QEvent
     from PySide6.QtWidgets import QApplication
 
-    from .ui.i18n import install_translator
-    from .ui.tables import apply_dark_palette
-
-    app = QApplication.instance()
-    install_translator(app)  # the setting `language`; before any widget is built
-    apply_dark_palette(app)
-    app.setQuitOnLastWindowClosed(False)
+    app = prepare_app()
     done = asyncio.Event()
     app.lastWindowClosed.connect(done.set)
-    loop = asyncio.get_running_loop()
-    with contextlib.suppress(NotImplementedError):
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, done.set)
+    quit_on_signals(done)
     try:
         window = await monitor.start()
         window.resize(1920, 1080)
@@ -151,15 +185,15 @@ def main_demo(patients: int = 40, screenshot: Path | None = None, exit_after: fl
     import qasync
     from keyring.backends import fail
 
-    from .settings import Settings
-
+    settings = Settings.load()
     proc, ready = start_demo_sandbox(patients, log_level)
     try:
         user = next(u for u in ready["users"] if u["email"] == DEMO_EMAIL)
         # The demo keeps no session or store key in the user's keyring: the store stays in memory.
         monitor = Monitor(ready["url"], ready["anon_key"], DEMO_EMAIL, user["password"],
                           keyring_backend=fail.Keyring(),
-                          idle_lock_seconds=Settings.load().value("idle_lock_minutes") * 60)
+                          idle_lock_seconds=settings.value("idle_lock_minutes") * 60,
+                          alarm_system=alarm_system_from(settings))
         os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
         return qasync.run(run_window(monitor, screenshot=screenshot, exit_after=exit_after))
     finally:

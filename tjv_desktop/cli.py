@@ -37,8 +37,42 @@ def main(argv: list[str] | None = None) -> int:
 
         return app.main_demo(args.patients, screenshot=args.screenshot, exit_after=args.exit_after,
                              log_level=args.log_level)
-    print("tjv-desktop: signing in to a configured server from a window is not built yet; use "
-          "`tjv-desktop --demo` (the window on the local sandbox) or `tjv-desktop watch` (headless).", file=sys.stderr)
+    return run_configured()
+
+
+def run_configured() -> int:
+    """The station on the configured server. Settings are checked first: an invalid or missing value
+    stops the start with a message naming the setting and its source (never half-configured)."""
+    from .settings import Settings, SettingsError
+
+    try:
+        settings = Settings.load()
+        settings.require_complete()
+    except SettingsError as exc:
+        return refuse_to_start(str(exc))
+    import qasync
+
+    from .startup import Startup
+
+    return qasync.run(Startup(settings).run_app())
+
+
+def refuse_to_start(problem: str) -> int:
+    """Says why the application will not start: on stderr, and in a dialog when there is a display."""
+    import os
+
+    print(f"tjv-desktop: cannot start: {problem}", file=sys.stderr)
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or sys.platform == "win32":
+        from PySide6.QtWidgets import QApplication, QMessageBox
+
+        from .ui.i18n import install_translator
+
+        app = QApplication.instance() or QApplication([])
+        install_translator(app, "system")  # the settings themselves are what is broken
+        QMessageBox.critical(None, app.translate("startup", "TJV Desktop cannot start"),
+                             app.translate("startup", "The configuration of this workstation is not valid:")
+                             + f"\n\n{problem}\n\n"
+                             + app.translate("startup", "Ask your IT department to correct it."))
     return 2
 
 

@@ -24,14 +24,14 @@ from .sync.worker import StoreWorker
 class ClientCore:
     def __init__(self, url: str, anon_key: str, vault: Vault, *, store_path: Path | None = None,
                  probe_deadline: float = 10.0, join_timeout: float = 10.0, backoff_max: float = 30.0,
-                 auth_timeout: float = 10.0):
+                 auth_timeout: float = 10.0, auth: AuthSession | None = None):
         self.url, self.anon_key, self.vault = url, anon_key, vault
         key = vault.store_key()
         self.worker = StoreWorker(store_path if key else None, key)
         self.probe_deadline, self.join_timeout, self.backoff_max = probe_deadline, join_timeout, backoff_max
         self.auth_timeout = auth_timeout
         self.health = Health()
-        self.auth: AuthSession | None = None
+        self.auth: AuthSession | None = auth  # given: a session already signed in (the sign-in window's)
         self.engine: SyncEngine | None = None
         self.link: RealtimeLink | None = None
         self.identity: Identity | None = None
@@ -41,9 +41,11 @@ class ClientCore:
         self.gap_listeners: list[Callable[[str], None]] = []
 
     async def open(self) -> OpenReport:
-        """Opens the store (on its own thread) and the auth client; no network traffic yet."""
+        """Opens the store (on its own thread) and, unless one was given, the auth client; no network
+        traffic yet."""
         report = await self.worker.open()
-        self.auth = await AuthSession.create(self.url, self.anon_key, self.vault, timeout=self.auth_timeout)
+        if self.auth is None:
+            self.auth = await AuthSession.create(self.url, self.anon_key, self.vault, timeout=self.auth_timeout)
         return report
 
     def build(self, identity: Identity) -> SyncEngine:

@@ -4,6 +4,11 @@ The supabase client's own refresh timer is off: it emits no event when the serve
 token, so a station could run on a dead token without knowing. This module refreshes itself ahead of
 expiry, stores every rotated refresh token in the keyring, retries network failures forever with capped
 backoff, and reports ``signed_out`` (clearing the keyring) the moment the server refuses the token.
+
+Unlocking the idle lock checks the password with the server. So that a workstation that lost its
+network can still be unlocked by the person who is signed in, the last password the server accepted
+in this process is remembered as a salted scrypt hash, in memory only (never written anywhere), and
+used when the server cannot be reached.
 """
 
 from __future__ import annotations
@@ -11,9 +16,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import hashlib
+import hmac
 import json
 import logging
 import random
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -53,7 +61,13 @@ class AuthEvent:
 
 
 class SignInError(Exception):
-    """Sign-in failed; ``str(exc)`` is a sentence for the user."""
+    """Sign-in failed; ``str(exc)`` is a sentence for the log (English). ``kind`` says why, so a user
+    interface can say it in the user's language: "credentials" (wrong e-mail or password),
+    "unreachable" (no answer from the server), "refused" (the server said no; its words in ``str``)."""
+
+    def __init__(self, message: str, kind: str = "refused"):
+        super().__init__(message)
+        self.kind = kind
 
 
 def identity_from_token(access_token: str) -> Identity:
@@ -81,6 +95,8 @@ class AuthSession:
         self._listeners: list[Callable[[AuthEvent], None]] = []
         self._token_listeners: list[Callable[[str], None]] = []
         self._refresher: asyncio.Task | None = None
+        self._verifier: tuple[bytes, bytes] | None = None  # (salt, scrypt) of the last accepted password
+        self.last_check_offline = False
         client.auth.on_auth_state_change(self._on_client_event)
 
     @classmethod
@@ -130,12 +146,28 @@ class AuthSession:
         try:
             await self.client.auth.sign_in_with_password({"email": email, "password": password})
         except AuthApiError as exc:
-            raise SignInError("Wrong email or password." if exc.code == "invalid_credentials" else exc.message) from exc
+            if exc.code == "invalid_credentials":
+                raise SignInError("Wrong email or password.", "credentials") from exc
+            raise SignInError(exc.message) from exc
         except (AuthRetryableError, httpx.HTTPError) as exc:
-            raise SignInError(f"The server could not be reached: {exc}") from exc
+            raise SignInError(f"The server could not be reached: {exc}", "unreachable") from exc
+        self._remember(password)
         self._started()
         assert self.identity is not None
         return self.identity
+
+    @staticmethod
+    def _hash(password: str, salt: bytes) -> bytes:
+        return hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1, dklen=32)
+
+    def _remember(self, password: str) -> None:
+        salt = secrets.token_bytes(16)
+        self._verifier = (salt, self._hash(password, salt))
+
+    def _matches_remembered(self, password: str) -> bool:
+        assert self._verifier is not None
+        salt, digest = self._verifier
+        return hmac.compare_digest(self._hash(password, salt), digest)
 
     async def restore(self) -> Identity | None:
         """Signs in with the refresh token kept in the keyring, if any. None when there is none or it
@@ -150,14 +182,16 @@ class AuthSession:
             self.vault.clear_refresh_token()
             return None
         except (AuthRetryableError, httpx.HTTPError) as exc:
-            raise SignInError(f"The server could not be reached: {exc}") from exc
+            raise SignInError(f"The server could not be reached: {exc}", "unreachable") from exc
         self._started()
         return self.identity
 
     async def verify_password(self, password: str) -> bool:
         """Checks the signed-in user's password (to unlock the screen) on a throwaway auth client, so this
-        session is left exactly as it is; the check's own session is revoked at once. SignInError when
-        the server cannot be reached."""
+        session is left exactly as it is; the check's own session is revoked at once. When the server
+        cannot be reached the password is compared with the last one the server accepted in this process
+        (``last_check_offline`` says so); SignInError when there is none to compare with."""
+        self.last_check_offline = False
         if self.identity is None or not self.identity.email:
             return False
         key = self.client.supabase_key
@@ -170,9 +204,14 @@ class AuthSession:
                 return False
             raise SignInError(exc.message) from exc
         except (AuthRetryableError, httpx.HTTPError) as exc:
-            raise SignInError(f"The server could not be reached: {exc}") from exc
+            if self._verifier is None:
+                raise SignInError(f"The server could not be reached: {exc}", "unreachable") from exc
+            log.info("password checked on this workstation: the server could not be reached (%s)", exc)
+            self.last_check_offline = True
+            return self._matches_remembered(password)
         with contextlib.suppress(AuthError, httpx.HTTPError):
             await probe.sign_out({"scope": "local"})
+        self._remember(password)
         return True
 
     def _started(self) -> None:
@@ -214,6 +253,7 @@ class AuthSession:
     async def _lost(self, reason: str) -> None:
         self.vault.clear_refresh_token()
         self._session = None
+        self._verifier = None
         with contextlib.suppress(AuthError, httpx.HTTPError):
             await self.client.auth.sign_out({"scope": "local"})
         self._emit(AuthState.SIGNED_OUT, reason)
@@ -223,6 +263,7 @@ class AuthSession:
         if self._refresher is not None:
             self._refresher.cancel()
         self.vault.clear_refresh_token()
+        self._verifier = None
         try:
             await self.client.auth.sign_out()
         except (AuthError, httpx.HTTPError) as exc:

@@ -67,6 +67,7 @@ def install_translator(app: QCoreApplication, language: str | None = None) -> st
         language = Settings.load().value("language")
     language = choose_language(language)
     _remove_installed(app)
+    QLocale.setDefault(QLocale(language))  # month and day names in dates (local_time)
     if language == DEFAULT_LANGUAGE:
         return language
     path = qm_path(language)
@@ -87,6 +88,14 @@ def install_translator(app: QCoreApplication, language: str | None = None) -> st
     app._tjv_translators = installed
     QLocale.setDefault(QLocale(language))
     return language
+
+
+def local_time(moment, fmt: str = "dd MMM HH:mm") -> str:
+    """An aware datetime in local time, month and day names in the interface language (Qt's date
+    format: "dd MMM HH:mm", "ddd dd", "HH:mm")."""
+    from PySide6.QtCore import QDateTime
+
+    return QLocale().toString(QDateTime.fromMSecsSinceEpoch(int(moment.timestamp() * 1000)), fmt)
 
 
 # --- strings lupdate cannot find where they are used (see the module docstring) ---------------------
@@ -168,6 +177,13 @@ CATALOGUE = (
     QT_TRANSLATE_NOOP("models", "high"),
     QT_TRANSLATE_NOOP("models", "medium"),
     QT_TRANSLATE_NOOP("models", "low"),
+    # the operated side, shown by its initial in the census and in full in the patient detail
+    QT_TRANSLATE_NOOP("models", "left"),
+    QT_TRANSLATE_NOOP("models", "right"),
+    QT_TRANSLATE_NOOP("models", "bilateral"),
+    QT_TRANSLATE_NOOP("PatientDetail", "left"),
+    QT_TRANSLATE_NOOP("PatientDetail", "right"),
+    QT_TRANSLATE_NOOP("PatientDetail", "bilateral"),
     # patient_detail.CHARTS titles and the coded values PatientDetail shows through self.tr(variable)
     QT_TRANSLATE_NOOP("PatientDetail", "Heart rate"),
     QT_TRANSLATE_NOOP("PatientDetail", "SpO₂"),
@@ -190,4 +206,15 @@ CATALOGUE = (
     QT_TRANSLATE_NOOP("PatientDetail", "patient"),
     QT_TRANSLATE_NOOP("PatientDetail", "provider"),
     QT_TRANSLATE_NOOP("PatientDetail", "system"),
+    # startup.py: _tr(...) and cli.py
+    QT_TRANSLATE_NOOP("startup", "Wrong e-mail or password. Check both and try again."),
+    QT_TRANSLATE_NOOP("startup", "The server could not be reached. Check the network connection and try again."),
+    QT_TRANSLATE_NOOP("startup", "The server refused the sign-in: {reason}"),
+    QT_TRANSLATE_NOOP("startup", "{user} signed out. The next user signs in here."),
+    QT_TRANSLATE_NOOP("startup", "Your session ended ({reason}). Patients are not being monitored on this workstation until you sign in again."),
+    QT_TRANSLATE_NOOP("startup", "{user} is not a clinician account: this application is for care teams."),
+    QT_TRANSLATE_NOOP("startup", "This workstation has no secure keyring: you will be asked for your password at every start, and the local copy of patient data is kept in memory only."),
+    QT_TRANSLATE_NOOP("startup", "TJV Desktop cannot start"),
+    QT_TRANSLATE_NOOP("startup", "The configuration of this workstation is not valid:"),
+    QT_TRANSLATE_NOOP("startup", "Ask your IT department to correct it."),
 )

@@ -75,7 +75,8 @@ class LockScreen(QWidget):
         self.user_label = user_label
         self.setObjectName("lockScreen")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        self.setStyleSheet("#lockScreen { background: #263238; }"
+        # Label colours are set here, not left to the palette: dark text on this background is unreadable.
+        self.setStyleSheet("#lockScreen { background: #263238; } #lockScreen QLabel { color: #eceff1; }"
                            " #lockScreen QPushButton { background: #424242; color: #ffffff; padding: 8px 22px;"
                            " border: 2px solid #9e9e9e; border-radius: 4px; }"
                            " #lockScreen QPushButton:focus { border-color: #ffffff; }"

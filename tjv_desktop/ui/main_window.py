@@ -59,14 +59,18 @@ class MainWindow(QMainWindow):
     """``engine`` is the SyncEngine, ``worker`` its StoreWorker; ``actor`` is recorded with commands.
 
     After ``idle_lock_seconds`` without input the window locks (patient views hidden, alarm bar kept);
-    ``verify_password(password) -> bool`` unlocks it (None: nothing can unlock but switching user)."""
+    ``verify_password(password)`` unlocks it when it returns True, or "offline" when the password was
+    checked on this workstation because the server could not be reached (None: nothing can unlock
+    but switching user)."""
 
     switch_user_requested = Signal()
+    closed = Signal()  # the user closed the window: the application quits
 
     def __init__(self, engine, worker, provider_id: str, actor: str, *, user_label: str = "",
                  store_note: str = "", now=lambda: datetime.now(UTC), clock=time.monotonic,
                  idle_lock_seconds: float = 600.0,
-                 verify_password: Callable[[str], Awaitable[bool]] | None = None):
+                 verify_password: Callable[[str], Awaitable[bool | str]] | None = None,
+                 alarm_system: AlarmSystem | None = None):
         super().__init__()
         self.engine, self.worker = engine, worker
         self.provider_id, self.actor = provider_id, actor
@@ -86,7 +90,8 @@ class MainWindow(QMainWindow):
         central = QWidget(self)
         outer = QVBoxLayout(central)
         outer.setContentsMargins(6, 6, 6, 0)
-        self.alarm_bar = AlarmBar(AlarmSystem(), clock=clock, parent=central)
+        self.alarm_bar = AlarmBar(alarm_system or AlarmSystem(), clock=clock, parent=central)
+        self.alarm_bar.alarm_events_did_occur.connect(self._audit_alarm_events)
         outer.addWidget(self.alarm_bar)
 
         # Census
@@ -196,6 +201,10 @@ class MainWindow(QMainWindow):
         self._update_titles()
         self._update_buttons()
         self._render_status()
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        self.closed.emit()
+        super().closeEvent(event)
 
     def _button(self, text: str, slot) -> QPushButton:
         button = QPushButton(text, self)
@@ -412,13 +421,13 @@ class MainWindow(QMainWindow):
         self.lock_screen.password_edit.setFocus()
         self._audit("screen_locked", {"reason": "idle"})
 
-    def unlock(self) -> None:
+    def unlock(self, checked_by: str = "server") -> None:
         self.locked = False
         self.lock_screen.hide()
         self.lock_screen.reset()
         self.splitter.show()
         self.idle.start()
-        self._audit("screen_unlocked", {})
+        self._audit("screen_unlocked", {"password_checked_by": checked_by})
 
     async def _unlock_with(self, password: str) -> None:
         if self.verify_password is None:
@@ -434,7 +443,7 @@ class MainWindow(QMainWindow):
             self.lock_screen.show_error(self.tr("The password could not be checked. The screen stays locked."))
             raise
         if ok:
-            self.unlock()
+            self.unlock("workstation (server unreachable)" if ok == "offline" else "server")
         else:
             self._audit("unlock_refused", {"reason": "wrong password"})
             self.lock_screen.show_wrong_password()
@@ -442,6 +451,14 @@ class MainWindow(QMainWindow):
     def _on_switch_user(self) -> None:
         self._audit("switch_user_requested", {})
         self.switch_user_requested.emit()
+
+    def _audit_alarm_events(self, events: list) -> None:
+        """The display's alarm log: pauses, break-throughs, escalations, alarms raised and cleared, in
+        the local audit trail (the server audits what users do to alerts; this is what the station
+        signalled). Ids only: no patient names or values."""
+        for event in events:
+            self._audit(f"alarm_{event.kind}", {"alarm_id": event.alarm_id, "priority": event.priority,
+                                                "detail": event.detail})
 
     def _audit(self, action: str, details: dict) -> None:
         self._spawn(self.worker.call(lambda s: s.audit(self.actor, action, "workstation", None, details)))

@@ -203,7 +203,8 @@ class CensusModel(KeyedTableModel):
         if column == "name":
             return row.get("name") or ""
         if column == "procedure":
-            parts = [p for p in (row.get("procedure"), (row.get("side") or "")[:1].upper()) if p]
+            side = _tr(row["side"])[:1].upper() if row.get("side") else ""
+            parts = [p for p in (row.get("procedure"), side) if p]
             text = " ".join(parts) or "–"
             return text + (_tr(" · POD {n}").format(n=row["pod"]) if row.get("pod") is not None else "")
         if column == "status":

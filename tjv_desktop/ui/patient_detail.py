@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from tjv_desktop.domain.news2 import ALERT_RULES
 
+from .i18n import local_time
 from .models import PRIORITY_BG, PRIORITY_MARK, age_text
 from .readers import instant
 
@@ -169,7 +170,8 @@ class PatientDetail(QWidget):
         if not census:
             return
         parts = [census.get("name") or ""]
-        procedure = " ".join(p for p in (census.get("procedure"), census.get("side")) if p)
+        side = self.tr(census["side"]) if census.get("side") else ""
+        procedure = " ".join(p for p in (census.get("procedure"), side) if p)
         if procedure:
             parts.append(procedure)
         if census.get("pod") is not None:
@@ -186,7 +188,7 @@ class PatientDetail(QWidget):
         self.alerts_list.clear()
         for alert in alerts:
             raised = instant(alert.get("raised_at"))
-            when = raised.astimezone().strftime("%d %b %H:%M") if raised else "–"
+            when = local_time(raised) if raised else "–"
             self.alerts_list.addItem(f"{when}  {PRIORITY_MARK.get(alert.get('priority'), '')} "
                                      f"{alert.get('message', '')}  [{self.tr(alert.get('state') or '')}]")
 
@@ -194,7 +196,7 @@ class PatientDetail(QWidget):
         lines = []
         for m in messages[-50:]:
             when = instant(m.get("created_at"))
-            stamp = when.astimezone().strftime("%d %b %H:%M") if when else ""
+            stamp = local_time(when) if when else ""
             lines.append(f"<p><b>{stamp} {self.tr(m.get('sender_role') or '')}:</b> "
                          f"{_escape(m.get('body') or '')}</p>")
         self.messages.setHtml("".join(lines) or self.tr("No messages."))
@@ -250,7 +252,7 @@ def time_ticks(start: datetime, end: datetime, hours: int) -> list[tuple[float, 
     while moment <= end:
         if moment >= local_start:
             midnight = moment.hour == 0 and moment.minute == 0
-            ticks.append((moment.timestamp(), moment.strftime("%a %d" if midnight and hours >= 24 else "%H:%M")))
+            ticks.append((moment.timestamp(), local_time(moment, "ddd dd" if midnight and hours >= 24 else "HH:mm")))
         moment += step
     return ticks
 

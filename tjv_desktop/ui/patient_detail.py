@@ -7,6 +7,7 @@ charts are redrawn by a 2 Hz timer, never per sample. It reads nothing itself: t
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -15,6 +16,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QGraphicsItem,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -34,6 +36,7 @@ from .readers import instant
 
 RANGES_H = (1, 8, 24, 72)
 REDRAW_MS = 500
+MAX_SYMBOLS = 600
 # (title, unit, fields drawn, measure whose alert limits are drawn, fixed y range)
 CHARTS = (
     ("Heart rate", "/min", ("heart_rate",), "heart_rate", (40, 160)),
@@ -57,8 +60,9 @@ class PatientDetail(QWidget):
         self.now = now
         self.patient_id: str | None = None
         self.hours = 8
-        self._samples: dict[int, dict] = {}
+        self._samples: dict[int, tuple[float, dict]] = {}  # vital id -> (measured at, epoch s; row)
         self._dirty = False
+        self._shown_window: tuple[float, float] | None = None
         self.setAccessibleName(self.tr("Patient detail"))
 
         self.header = QLabel(self.tr("Select a patient in the census to see their vitals."), self)
@@ -99,6 +103,10 @@ class PatientDetail(QWidget):
             for axis in ("left", "bottom"):
                 plot.getAxis(axis).setTickFont(axis_font)
                 plot.getAxis(axis).setTextPen("#e0e0e0")
+                # Axes and titles are text-heavy and change a few times a minute: paint them from a
+                # cached pixmap instead of re-drawing their text on every repaint of the charts.
+                plot.getAxis(axis).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+            plot.titleLabel.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             plot.setYRange(*yrange, padding=0.02)
             for rule in limits_for(measure):
                 colour = PRIORITY_BG[rule.priority]
@@ -107,6 +115,7 @@ class PatientDetail(QWidget):
                                        label=f"{PRIORITY_MARK[rule.priority]} {'>' if rule.direction == 'above' else '<'}"
                                              f"{rule.limit:g}",
                                        labelOpts={"position": 0.02, "color": colour, "anchors": [(0, 1), (0, 1)]})
+                line.label.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
                 plot.addItem(line)
             for name in fields:
                 curve = plot.plot([], [], pen=pg.mkPen(LINE_COLOURS.get(name, SERIES_COLOUR), width=2),
@@ -143,9 +152,9 @@ class PatientDetail(QWidget):
     # --- inputs -------------------------------------------------------------------------------------
 
     def show_patient(self, patient_id: str, detail: dict) -> None:
-        """``detail`` as readers.patient_detail returns it."""
+        """``detail`` as readers.patient_detail returns it (vitals as (epoch seconds, row))."""
         self.patient_id = patient_id
-        self._samples = {int(v["id"]): v for v in detail["vitals"]}
+        self._samples = {int(row["id"]): (t, row) for t, row in detail["vitals"]}
         self.set_summary(detail.get("census"))
         self.set_alerts(detail["alerts"])
         self.set_messages(detail["messages"])
@@ -155,7 +164,9 @@ class PatientDetail(QWidget):
 
     def add_vitals(self, rows: list[dict]) -> None:
         for row in rows:
-            self._samples[int(row["id"])] = row
+            moment = instant(row.get("measured_at"))  # parsed once, not on every redraw
+            if moment is not None:
+                self._samples[int(row["id"])] = (moment.timestamp(), row)
         self._dirty = True
 
     def set_hours(self, hours: int) -> None:
@@ -164,6 +175,7 @@ class PatientDetail(QWidget):
         if button is not None:
             button.setChecked(True)
         self._dirty = True
+        self._shown_window = None
         self.redraw_if_needed()
 
     def set_summary(self, census: dict | None) -> None:
@@ -213,30 +225,43 @@ class PatientDetail(QWidget):
 
     # --- drawing ------------------------------------------------------------------------------------
 
+    def shown_window(self) -> tuple[float, float]:
+        """The charts' time window (epoch seconds). Its end advances in steps of 1/120 of the span
+        (30 s for 1 h, 4 min for 8 h), so the axes are rebuilt a few times a minute, not per redraw;
+        the newest sample is never more than that step from the right edge."""
+        span = self.hours * 3600.0
+        step = span / 120
+        end = math.ceil(self.now().timestamp() / step) * step
+        return end - span, end
+
     def redraw_if_needed(self) -> None:
-        """Slides the time window; re-sets the curves only when samples arrived or the range changed."""
-        end = self.now()
-        start = end - timedelta(hours=self.hours)
-        self.plots[0].setXRange(start.timestamp(), end.timestamp(), padding=0)
-        ticks = time_ticks(start, end, self.hours)
-        for plot in self.plots:
-            plot.getAxis("bottom").setTicks([ticks, []])
+        """Moves the time window when its step came; re-sets the curves only when samples arrived or
+        the window moved. Runs on the redraw timer (2 Hz), never per sample."""
+        start, end = self.shown_window()
+        if (start, end) != self._shown_window:
+            self._shown_window = (start, end)
+            self.plots[0].setXRange(start, end, padding=0)
+            ticks = time_ticks(datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC), self.hours)
+            for plot in self.plots:
+                plot.getAxis("bottom").setTicks([ticks, []])
+            self._dirty = True
         if not self._dirty:
             return
         self._dirty = False
-        keep_from = (end - timedelta(hours=max(RANGES_H))).timestamp()
-        rows = []
-        for key, row in list(self._samples.items()):
-            moment = instant(row.get("measured_at"))
-            if moment is None or moment.timestamp() < keep_from:
-                del self._samples[key]
-            else:
-                rows.append((moment.timestamp(), row))
-        rows.sort(key=lambda item: item[0])
-        times = np.array([t for t, _ in rows], dtype=float)
+        keep_from = end - max(RANGES_H) * 3600.0
+        for key in [k for k, (t, _) in self._samples.items() if t < keep_from]:
+            del self._samples[key]
+        rows = sorted((item for item in self._samples.values() if item[0] >= start), key=lambda item: item[0])
+        times = np.fromiter((t for t, _ in rows), dtype=float, count=len(rows))
+        # Symbols mark single samples when they are few enough to tell apart; past that they only
+        # cost painting time (8 h at 1 Hz is 28,800 points).
+        symbol = "o" if len(rows) <= MAX_SYMBOLS else None
         for name, curve in self.curves.items():
-            values = np.array([np.nan if r.get(name) is None else float(r[name]) for _, r in rows], dtype=float)
+            values = np.fromiter((np.nan if r.get(name) is None else float(r[name]) for _, r in rows),
+                                 dtype=float, count=len(rows))
             mask = ~np.isnan(values)
+            if curve.opts["symbol"] != symbol:
+                curve.setSymbol(symbol)
             curve.setData(times[mask], values[mask])
 
 

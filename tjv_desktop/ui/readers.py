@@ -39,6 +39,16 @@ def instant(value: Any) -> datetime | None:
         return None
 
 
+def timed(rows: list[dict]) -> list[tuple[float, dict]]:
+    """(epoch seconds, row) for each vital row with a readable ``measured_at``."""
+    out = []
+    for row in rows:
+        moment = instant(row.get("measured_at"))
+        if moment is not None:
+            out.append((moment.timestamp(), row))
+    return out
+
+
 def post_operative_day(patient: dict | None, today: date | None = None) -> int | None:
     surgery = (patient or {}).get("surgery_date")
     if not surgery:
@@ -131,11 +141,12 @@ def alert_history(store: LocalStore, limit: int = 200) -> dict[str, dict]:
 
 
 def patient_detail(store: LocalStore, patient_id: str, since: datetime) -> dict:
-    """Everything the detail pane shows for one patient."""
+    """Everything the detail pane shows for one patient. Vitals come as (measured at in epoch seconds,
+    row), parsed here on the store's thread rather than on the window's."""
     return {
         "census": census_row(store, patient_id),
         "patient": store.get("patients", patient_id) or {},
-        "vitals": store.vitals_for_patient(patient_id, since),
+        "vitals": timed(store.vitals_for_patient(patient_id, since)),
         "alerts": store.alerts_for_patient(patient_id),
         "messages": store.rows_for_patient("messages", patient_id),
         "care_plans": store.rows_for_patient("care_plans", patient_id),

@@ -229,6 +229,7 @@ class MainWindow(QMainWindow):
                 await task
         self.tick.stop()
         self.idle.stop()
+        self.alarm_bar.audio.close()  # ends the alarm sound player process
 
     def _spawn(self, coro) -> asyncio.Task:
         task = asyncio.ensure_future(coro)

@@ -53,6 +53,7 @@ class Monitor:
                                  user_label=identity.email or "", store_note=note,
                                  idle_lock_seconds=self.idle_lock_seconds, verify_password=self.verify_password)
         core.change_listeners.append(self.window.handle_changes)
+        self.window.health_launcher.set_health(core.health)
         core.state_listeners.append(self.window.set_link_state)
         await self.window.start()
         core.run()

@@ -124,11 +124,14 @@ def test_the_health_panel_shows_live_figures_and_exports_a_redacted_snapshot(qap
     run_qt(qapp, scenario)
 
 
-def test_the_health_panel_speaks_spanish(qapp):
+def test_the_health_panel_speaks_spanish(qapp, artifacts_dir):
     i18n.install_translator(qapp, "es")
+    apply_dark_palette(qapp)
     panel = None
     try:
         panel = HealthPanel(Health())
+        panel.show()
+        assert panel.grab().save(str(artifacts_dir / "health_panel_es.png"))
         texts = [panel.windowTitle(), panel.export_button.text(), panel.close_button.text(),
                  panel.values["resync"].text(), panel.state_label.text()]
         assert texts[0].startswith("Estado de la conexión"), texts
@@ -141,3 +144,19 @@ def test_the_health_panel_speaks_spanish(qapp):
             panel.deleteLater()
         i18n.install_translator(qapp, "en")
         QApplication.processEvents()
+
+
+def test_a_lost_link_reads_as_lost_in_words_and_symbol_with_its_reason_redacted(qapp):
+    health = Health()
+    provider = str(uuid.uuid4())
+    health.trace.redactor.learn("provider", [provider])
+    health.state, health.state_reason = LinkState.LOST, f"could not join vitals:{provider}:0: timed out"
+    panel = HealthPanel(health)
+    try:
+        text = panel.state_label.text()
+        assert text.startswith("▲ Connection lost for ")
+        assert provider not in text and health.trace.redactor.pseudonym("provider", provider) in text
+        assert "#b71c1c" in panel.state_label.styleSheet()  # red as well as the words and the symbol
+    finally:
+        panel.close()
+        panel.deleteLater()

@@ -214,6 +214,7 @@ class HealthPanel(QWidget):
     def _render_charts(self) -> None:
         samples = self.health.history.as_list()
         if not samples:
+            self.rtt_plot.setXRange(time.time() - MIN_SPAN_S, time.time(), padding=0.01)
             return
         at = np.array([s["at"] for s in samples], dtype=float)
         rtt = np.array([np.nan if s["rtt_ms"] is None else s["rtt_ms"] for s in samples], dtype=float)

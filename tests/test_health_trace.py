@@ -35,6 +35,8 @@ def test_identifiers_become_stable_pseudonyms_of_their_kind():
     assert r.text(f"{NAME.upper()} again") == f"{r.pseudonym('name', NAME)} again"  # case does not matter
     other = str(uuid.uuid4())
     assert r.text(other).startswith("id#")  # any UUID, even one never learnt
+    r.learn_phrases("mrn", ["004211"])  # an MRN of digits only is found in text without letters too
+    assert r.text("17:00 004211") == f"17:00 {r.pseudonym('mrn', '004211')}"
 
 
 def test_pseudonyms_differ_between_processes_so_they_cannot_be_matched_or_reversed():

@@ -24,6 +24,8 @@ from typing import Any
 
 UUID_RE = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
 EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+WORDISH_RE = re.compile(r"[^\W\d_]{2}")  # two letters in a row: text a name or an MRN could hide in
+CACHE_SIZE = 4096
 
 
 class Redactor:
@@ -36,6 +38,9 @@ class Redactor:
         self._kinds: dict[str, str] = {}  # lower-cased UUID -> kind
         self._phrases: dict[str, str] = {}  # lower-cased name or MRN -> kind
         self._phrase_re: re.Pattern | None = None
+        self._letterless_phrase = False  # e.g. an all-digit MRN: then no text may skip the search
+        # Channel names, tables and event types repeat on every change: redact each text once.
+        self._cache: dict[str, str] = {}
         self._lock = threading.Lock()
 
     def pseudonym(self, kind: str, value: str) -> str:
@@ -48,6 +53,7 @@ class Redactor:
             for value in uuids:
                 if value:
                     self._kinds[str(value).lower()] = kind
+            self._cache.clear()
 
     def learn_phrases(self, kind: str, phrases: Iterable[str | None]) -> None:
         """Free-text identifiers (names, MRNs) to find wherever they appear."""
@@ -55,8 +61,10 @@ class Redactor:
             for phrase in phrases:
                 if phrase and len(phrase.strip()) >= 3:
                     self._phrases[phrase.strip().lower()] = kind
+            self._letterless_phrase = any(not WORDISH_RE.search(p) for p in self._phrases)
             ordered = sorted(self._phrases, key=len, reverse=True)  # longest first: "Ann Lee" before "Ann"
             self._phrase_re = re.compile("|".join(re.escape(p) for p in ordered), re.IGNORECASE) if ordered else None
+            self._cache.clear()
 
     def learn_patients(self, rows: Iterable[Mapping[str, Any]]) -> None:
         rows = list(rows)
@@ -67,10 +75,20 @@ class Redactor:
     def text(self, value: str) -> str:
         if not value:
             return value
+        cached = self._cache.get(value)
+        if cached is not None:
+            return cached
+        redacted = self._redact(value)
+        if len(self._cache) >= CACHE_SIZE:
+            self._cache.clear()
+        self._cache[value] = redacted
+        return redacted
+
+    def _redact(self, value: str) -> str:
         value = EMAIL_RE.sub(lambda m: self.pseudonym("email", m.group(0)), value)
         value = UUID_RE.sub(lambda m: self.pseudonym(self._kinds.get(m.group(0).lower(), "id"), m.group(0)), value)
         pattern = self._phrase_re
-        if pattern is not None:
+        if pattern is not None and (self._letterless_phrase or WORDISH_RE.search(value)):
             value = pattern.sub(lambda m: self.pseudonym(self._phrases[m.group(0).lower()], m.group(0)), value)
         return value
 

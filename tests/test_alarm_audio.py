@@ -99,8 +99,8 @@ def test_high_then_medium_alarms_sound_as_iec_bursts_on_a_real_sound_server(qtbo
         check_burst(x, burst, "medium")
     high_interval = (high[1][0].start - high[0][0].start) / RATE
     medium_interval = (medium[1][0].start - medium[0][0].start) / RATE
-    assert 2.5 <= high_interval <= 15 and abs(high_interval - AUDITORY["high"].repeat_seconds) < 0.3
-    assert 2.5 <= medium_interval <= 30 and abs(medium_interval - AUDITORY["medium"].repeat_seconds) < 0.3
+    assert 2.5 <= high_interval <= 15 and abs(high_interval - AUDITORY["high"].repeat_seconds) < 0.5
+    assert 2.5 <= medium_interval <= 30 and abs(medium_interval - AUDITORY["medium"].repeat_seconds) < 0.5
     # Nothing else sounded: every pulse recorded belongs to one of the bursts counted (or a burst cut
     # short when the priority changed) and the player said so.
     assert audio.bursts_started >= 4

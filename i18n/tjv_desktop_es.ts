@@ -2,6 +2,39 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="es_ES" sourcelanguage="en">
 <context>
+    <name>AlarmAudio</name>
+    <message>
+        <location filename="../tjv_desktop/ui/audio.py" line="+54"/>
+        <source>Qt Multimedia is not installed</source>
+        <translation>Qt Multimedia no está instalado</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>No audio output device</source>
+        <translation>No hay dispositivo de salida de audio</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The audio device does not support 16-bit mono output</source>
+        <translation>El dispositivo de audio no admite salida mono de 16 bits</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The sound output stopped; trying again</source>
+        <translation>La salida de sonido se detuvo; reintentando</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The alarm sound player did not start</source>
+        <translation>El reproductor de sonidos de alarma no se inició</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The alarm sound cannot be played</source>
+        <translation>No se puede reproducir el sonido de alarma</translation>
+    </message>
+</context>
+<context>
     <name>AlarmBar</name>
     <message>
         <location filename="../tjv_desktop/ui/alarm_bar.py" line="+59"/>
@@ -50,23 +83,23 @@
     </message>
     <message>
         <location line="+1"/>
-        <location line="+192"/>
+        <location line="+188"/>
         <source>Audio pause</source>
         <translation>Pausa de audio</translation>
     </message>
     <message>
-        <location line="-191"/>
-        <location line="+192"/>
+        <location line="-187"/>
+        <location line="+188"/>
         <source>Alarm pause</source>
         <translation>Pausa de alarma</translation>
     </message>
     <message>
-        <location line="-162"/>
+        <location line="+14"/>
         <source>Audio unavailable</source>
         <translation>Audio no disponible</translation>
     </message>
     <message>
-        <location line="+88"/>
+        <location line="-88"/>
         <source>HIGH</source>
         <translation>ALTA</translation>
     </message>
@@ -128,12 +161,12 @@
     </message>
     <message>
         <location line="+6"/>
-        <location line="+51"/>
+        <location line="+61"/>
         <source>for {time}</source>
         <translation>desde hace {time}</translation>
     </message>
     <message>
-        <location line="-39"/>
+        <location line="-49"/>
         <source>+{n} ack</source>
         <translation>+{n} recon.</translation>
     </message>
@@ -178,7 +211,7 @@
         <translation>Atajo {key}</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+17"/>
         <source>NO CONNECTION</source>
         <translation>SIN CONEXIÓN</translation>
     </message>
@@ -186,6 +219,189 @@
         <location line="+1"/>
         <source>DATA STALE</source>
         <translation>DATOS DESACTUALIZADOS</translation>
+    </message>
+</context>
+<context>
+    <name>HealthLauncher</name>
+    <message>
+        <location filename="../tjv_desktop/ui/health_panel.py" line="+292"/>
+        <location line="+4"/>
+        <source>Connection health</source>
+        <translation>Estado de la conexión</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Connection health (Ctrl+Shift+H)</source>
+        <translation>Estado de la conexión (Ctrl+Mayús+H)</translation>
+    </message>
+</context>
+<context>
+    <name>HealthPanel</name>
+    <message>
+        <location line="-219"/>
+        <source>Connection health — TJV Desktop</source>
+        <translation>Estado de la conexión — TJV Desktop</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Connection health</source>
+        <translation>Estado de la conexión</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Connection state</source>
+        <translation>Estado de la conexión en tiempo real</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Probe round trip</source>
+        <translation>Ida y vuelta de la sonda</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Messages</source>
+        <translation>Mensajes</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Queue depth</source>
+        <translation>Cola pendiente</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Reconnects</source>
+        <translation>Reconexiones</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Last resync</source>
+        <translation>Última resincronización</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Last probe answer</source>
+        <translation>Última respuesta de la sonda</translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source>Round trip and message rate charts</source>
+        <translation>Gráficas de ida y vuelta y de mensajes</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Probe round trip (ms)</source>
+        <translation>Ida y vuelta de la sonda (ms)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Messages per second: in (white), out (orange)</source>
+        <translation>Mensajes por segundo: entrada (blanco), salida (naranja)</translation>
+    </message>
+    <message>
+        <location line="+16"/>
+        <source>Recent realtime events (patient identifiers replaced by pseudonyms)</source>
+        <translation>Eventos recientes en tiempo real (identificadores de pacientes sustituidos por seudónimos)</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Recent realtime events</source>
+        <translation>Eventos recientes en tiempo real</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Export snapshot…</source>
+        <translation>Exportar instantánea…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Export a health snapshot to a file</source>
+        <translation>Exportar una instantánea del estado a un archivo</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Close</source>
+        <translation>Cerrar</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Export result</source>
+        <translation>Resultado de la exportación</translation>
+    </message>
+    <message>
+        <location line="+29"/>
+        <source>p50 {p50} · p95 {p95} · p99 {p99} ({n} probes)</source>
+        <translation>p50 {p50} · p95 {p95} · p99 {p99} ({n} sondas)</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>in {i}/s · out {o}/s</source>
+        <translation>entrada {i}/s · salida {o}/s</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <location line="+4"/>
+        <source>none yet</source>
+        <translation>ninguna todavía</translation>
+    </message>
+    <message>
+        <location line="-2"/>
+        <source>{age} ago · {rows} rows · {ms}</source>
+        <translation>hace {age} · {rows} filas · {ms}</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>{age} ago</source>
+        <translation>hace {age}</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Connected</source>
+        <translation>Conectado</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Connecting</source>
+        <translation>Conectando</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Reconnecting</source>
+        <translation>Reconectando</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Connection lost</source>
+        <translation>Conexión perdida</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Stopped</source>
+        <translation>Detenido</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>{symbol} {state} for {age}</source>
+        <translation>{symbol} {state} desde hace {age}</translation>
+    </message>
+    <message>
+        <location line="+55"/>
+        <source>Export health snapshot</source>
+        <translation>Exportar instantánea del estado</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>JSON files (*.json)</source>
+        <translation>Archivos JSON (*.json)</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>Not saved: {error}</source>
+        <translation>No guardado: {error}</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Saved to {path}</source>
+        <translation>Guardado en {path}</translation>
     </message>
 </context>
 <context>
@@ -427,7 +643,7 @@
         <translation>Alerta duplicada</translation>
     </message>
     <message>
-        <location filename="../tjv_desktop/ui/main_window.py" line="+434"/>
+        <location filename="../tjv_desktop/ui/main_window.py" line="+451"/>
         <source>This workstation cannot check passwords; use Switch user.</source>
         <translation>Este puesto no puede comprobar contraseñas; use Cambiar de usuario.</translation>
     </message>
@@ -565,7 +781,7 @@
         <translation>sistema</translation>
     </message>
     <message>
-        <location filename="../tjv_desktop/ui/patient_detail.py" line="+62"/>
+        <location filename="../tjv_desktop/ui/patient_detail.py" line="+66"/>
         <source>Patient detail</source>
         <translation>Detalle del paciente</translation>
     </message>
@@ -600,7 +816,7 @@
         <translation>Gráficas de constantes vitales</translation>
     </message>
     <message>
-        <location line="+35"/>
+        <location line="+40"/>
         <source>Alerts of this patient</source>
         <translation>Alertas de este paciente</translation>
     </message>
@@ -622,7 +838,7 @@
         <translation>Alertas</translation>
     </message>
     <message>
-        <location line="+51"/>
+        <location line="+54"/>
         <source>post-operative day {n}</source>
         <translation>día postoperatorio {n}</translation>
     </message>

@@ -11,6 +11,9 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# The alarm tones' player connects to this PulseAudio server: none, so the suite never sounds on a
+# developer's speakers. tests/test_alarm_audio.py gives its players a private server instead.
+os.environ["PULSE_SERVER"] = "unix:/nonexistent/tjv-tests-play-no-sound"
 
 ARTIFACTS = Path(os.environ.get("TJV_ARTIFACTS", Path(__file__).resolve().parents[1] / "artifacts"))
 

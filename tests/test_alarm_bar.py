@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QLabel, QPushButton
 
 from tjv_desktop.domain.alarms import AUDITORY, AlarmSystem
 from tjv_desktop.ui.alarm_bar import AlarmBar
-from tjv_desktop.ui.audio import SAMPLE_RATE, AlarmAudio, synthesize_burst
+from tjv_desktop.ui.audio import SAMPLE_RATE, synthesize_burst
 
 
 class FakeClock:
@@ -153,16 +153,6 @@ def test_keyboard_shortcut_pauses_audio(qtbot, bar):
     with qtbot.waitSignal(bar.audio_pause_requested, timeout=1000):
         qtbot.keyClick(bar, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     assert bar.status.inactivation == "audio_paused"
-
-
-def test_audio_without_a_device_is_reported_not_faked(bar):
-    audio = AlarmAudio()
-    if audio.available:
-        pytest.skip("this machine has an audio output")
-    assert audio.reason
-    assert bar.audio_label.text() == "Audio unavailable"
-    audio.set_priority("high")  # silently does nothing
-    assert audio.priority == "high"
 
 
 def test_synthesised_high_burst_follows_the_pulse_pattern():

@@ -57,10 +57,8 @@ SAME_PATTERNS = (
     re.compile(r"\d+ h"),  # the chart range buttons: a unit
     re.compile(r"NEWS2 [\d–]+"),
 )
-# Known gap: audio.py states why audio is unavailable in English and alarm_bar.py shows it untranslated
-# (tooltip and accessible description of "Audio unavailable"); it needs tr() at the source.
-KNOWN_UNTRANSLATED = {"Qt Multimedia is not installed", "No audio output device",
-                      "The audio device does not support 16-bit mono output"}
+# Strings known to reach the window untranslated (none since audio.py translates its reasons).
+KNOWN_UNTRANSLATED: set[str] = set()
 PLACEHOLDER = re.compile(r"\{\w*\}|%n|%\d")
 
 

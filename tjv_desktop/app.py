@@ -66,6 +66,7 @@ class Monitor:
                                  idle_lock_seconds=self.idle_lock_seconds, verify_password=self.verify_password,
                                  alarm_system=self.alarm_system)
         core.change_listeners.append(self.window.handle_changes)
+        self.window.health_launcher.set_health(core.health)
         core.state_listeners.append(self.window.set_link_state)
         await self.window.start()
         core.run()

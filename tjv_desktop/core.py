@@ -52,6 +52,7 @@ class ClientCore:
         """Engine and link for the signed-in provider, not yet running."""
         assert self.auth is not None, "open() first"
         self.identity = identity
+        self.health.trace.redactor.learn("provider", [identity.provider_id])
         self.engine = SyncEngine(self.worker, RestGateway(self.auth.client), identity.provider_id,
                                  on_changes=self._changes, on_resync=self._resynced, health=self.health)
         self.link = RealtimeLink(self.url, self.anon_key, lambda: self.auth.access_token, self._plan,

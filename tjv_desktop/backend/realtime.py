@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from realtime import AsyncRealtimeChannel, AsyncRealtimeClient, RealtimeSubscribeStates
 
-from .health import Health, LinkState
+from .health import Health, LinkState, run_sampler
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +123,7 @@ class RealtimeLink:
         self._probe_back = asyncio.Event()
         self._token_tasks: set[asyncio.Task] = set()
         self._task: asyncio.Task | None = None
+        self._sampler: asyncio.Task | None = None
         self._stopping = False
         self._lost_reason: str | None = None
 
@@ -131,13 +132,15 @@ class RealtimeLink:
     def start(self) -> None:
         if self._task is None:
             self._task = asyncio.create_task(self._supervise(), name="tjv-realtime-supervisor")
+            self._sampler = asyncio.create_task(run_sampler(self.health), name="tjv-health-sampler")
 
     async def stop(self) -> None:
         self._stopping = True
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        for task in (self._task, self._sampler):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self._teardown()
         self._set_state(LinkState.STOPPED, "stopped")
 
@@ -154,6 +157,7 @@ class RealtimeLink:
         if state is self.health.state and reason == self.health.state_reason:
             return
         self.health.state, self.health.state_since, self.health.state_reason = state, time.time(), reason
+        self.health.trace.record("state", state=state.value, reason=reason)
         log.info("realtime %s%s", state.value, f": {reason}" if reason else "")
         if self._on_state is not None:
             self._on_state(state, reason)
@@ -215,6 +219,7 @@ class RealtimeLink:
     async def _join(self, spec: ChannelSpec) -> None:
         assert self._client is not None
         client = self._client
+        self.health.trace.record("join", channel=spec.name)
         channel = client.channel(spec.name, {"config": {
             "broadcast": {"ack": False, "self": spec.probe}, "presence": {"key": "", "enabled": False},
             "private": spec.private}})
@@ -229,6 +234,8 @@ class RealtimeLink:
             channel.on_broadcast(event, lambda payload, name=spec.name: self._broadcast(name, payload))
 
         def on_system(payload) -> None:
+            self.health.trace.record("system", channel=spec.name, extension=str(payload.extension),
+                                     status=str(getattr(payload, "status", "")), message=str(payload.message))
             if payload.extension == "postgres_changes" and payload.message == "Subscribed to PostgreSQL":
                 joined.live.set()
                 self._on_live(spec.name)
@@ -237,6 +244,8 @@ class RealtimeLink:
         outcome: asyncio.Future = asyncio.get_running_loop().create_future()
 
         def on_subscribe(state: RealtimeSubscribeStates, error: Exception | None) -> None:
+            self.health.trace.record("channel", channel=spec.name, status=getattr(state, "value", str(state)),
+                                     error=str(error) if error else "")
             if not outcome.done():
                 outcome.set_result((state, error))
             if state == RealtimeSubscribeStates.SUBSCRIBED and not spec.postgres:
@@ -256,12 +265,20 @@ class RealtimeLink:
         def deliver(payload: dict) -> None:
             self.health.messages_in.add()
             data = payload["data"]
+            # Table, type, commit time and whose row (as a pseudonym): row contents never enter the trace.
+            row = data.get("record") or data.get("old_record") or {}
+            patient = row.get("patient_id")
+            trace = self.health.trace
+            trace.record("change", channel=name, table=data["table"], type=data["type"],
+                         patient=trace.redactor.pseudonym("patient", str(patient)) if patient else "",
+                         commit_timestamp=data["commit_timestamp"])
             self._on_change(Change(name, data["table"], data["type"], data.get("record"), data.get("old_record"),
                                    data["commit_timestamp"]))
         return deliver
 
     def _broadcast(self, name: str, payload: dict) -> None:
         self.health.messages_in.add()
+        self.health.trace.record("broadcast", channel=name, event=payload.get("event", ""))
         if self._on_broadcast is not None:
             self._on_broadcast(name, payload.get("event", ""), payload.get("payload") or {})
 
@@ -271,8 +288,9 @@ class RealtimeLink:
         probe_id = (payload.get("payload") or {}).get("id")
         sent = self._probes.pop(probe_id, None)
         if sent is not None:
-            self.health.probe_rtts_ms.append((time.monotonic() - sent) * 1000)
-            self.health.last_probe_at = time.time()
+            rtt = (time.monotonic() - sent) * 1000
+            self.health.add_probe_rtt(rtt)
+            self.health.trace.record("probe", rtt_ms=round(rtt, 2))
             self._probe_back.set()
 
     async def _send_probe(self) -> None:
@@ -303,6 +321,7 @@ class RealtimeLink:
                 await asyncio.sleep(interval)
             except TimeoutError:
                 silent = time.monotonic() - last_echo
+                self.health.trace.record("probe_late", silent_s=round(silent, 1), deadline_s=self.probe_deadline)
                 if silent >= self.probe_deadline:
                     raise LinkLost(f"no answer from the server for {silent:.1f} s") from None
 
@@ -311,6 +330,7 @@ class RealtimeLink:
         for name, joined in list(self._joined.items()):
             if self._client.channels.get(joined.channel.topic) is not joined.channel:
                 log.info("channel %s was closed by the server; joining it again", name)
+                self.health.trace.record("rejoin", channel=name, reason="closed by the server")
                 await self._join(joined.spec)
 
     # --- token --------------------------------------------------------------------------------------
@@ -323,6 +343,7 @@ class RealtimeLink:
 
     async def set_token(self, token: str) -> None:
         """A refreshed access token: joined channels get it at once, future joins use it."""
+        self.health.trace.record("token", detail="access token refreshed")
         if self._client is not None:
             with contextlib.suppress(Exception):  # a dead socket takes the token on reconnect
                 await self._client.set_auth(token)

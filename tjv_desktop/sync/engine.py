@@ -118,6 +118,8 @@ class SyncEngine:
         """The live feed may have missed changes (link lost, channel error): resync must cover them."""
         if not self._gap:
             log.info("live feed gap: %s", reason)
+        if self.health is not None:
+            self.health.trace.record("gap", reason=reason)
         self._gap = True
         self._gap_seq += 1
 
@@ -146,8 +148,14 @@ class SyncEngine:
             if not self._resync_again:
                 return
 
+    def _learn(self, patients: list[dict]) -> None:
+        """The debug trace learns the patients' ids, names and MRNs to redact them wherever they appear."""
+        if self.health is not None:
+            self.health.trace.redactor.learn_patients(patients)
+
     async def load_patients(self) -> list[str]:
         patients = await self.rest.patients()
+        self._learn(patients)
         changes = await self.worker.call(LocalStore.apply_batch, {"patients": patients})
         self._emit(changes)
         self.patient_ids = sorted(p["id"] for p in patients)
@@ -157,6 +165,7 @@ class SyncEngine:
         started = time.perf_counter()
         gap_seq = self._gap_seq
         patients = await self.rest.patients()
+        self._learn(patients)
         self.patient_ids = sorted(p["id"] for p in patients)
         alerts = await self.rest.open_alerts(self.provider_id)
         alerts_since = await self.worker.call(LocalStore.resync_since, ALERTS_CURSOR, self.overlap)
@@ -186,6 +195,7 @@ class SyncEngine:
         if self.health is not None:
             self.health.last_resync_at, self.health.last_resync_ms = time.time(), result.ms
             self.health.last_resync_rows = result.rows
+            self.health.trace.record("resync", rows=result.rows, ms=round(result.ms, 1))
         if self._on_resync is not None:
             self._on_resync(result)
         return result

@@ -118,13 +118,9 @@ class AlarmBar(QWidget):
         outer.addLayout(left, 1)
         outer.addLayout(controls)
 
-        if not self.audio.available:
-            self.audio_label.setText(self.tr("Audio unavailable"))
-            self.audio_label.setToolTip(self.audio.reason)
-            self.audio_label.setAccessibleDescription(self.audio.reason)
-            self.audio_label.setStyleSheet("color: #ffb000; border: 2px solid #ffb000; padding: 4px 10px;")
-        else:
-            self.audio_label.hide()
+        self.audio_label.setStyleSheet("color: #ffb000; border: 2px solid #ffb000; padding: 4px 10px;")
+        self.audio.status_did_change.connect(self._render_audio)
+        self._render_audio()
 
         self.flash_timer = QTimer(self)
         self.flash_timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -288,6 +284,16 @@ class AlarmBar(QWidget):
             key = QKeySequence(button.property("shortcut_text")).toString(QKeySequence.SequenceFormat.NativeText)
             button.setToolTip(f"{text} ({key})")
             button.setAccessibleDescription(self.tr("Shortcut {key}").format(key=key))
+
+    def _render_audio(self) -> None:
+        """"Audio unavailable" (with the reason as tooltip) whenever the tones cannot sound; nothing
+        while the player starts or plays."""
+        unavailable = self.audio.status == AlarmAudio.UNAVAILABLE
+        self.audio_label.setVisible(unavailable)
+        if unavailable:
+            self.audio_label.setText(self.tr("Audio unavailable"))
+            self.audio_label.setToolTip(self.audio.reason)
+            self.audio_label.setAccessibleDescription(self.audio.reason)
 
     def _render_technical(self, technical: ShownAlarm | None, now: float) -> None:
         self.technical_label.setVisible(technical is not None)

@@ -39,6 +39,7 @@ from tjv_desktop.store import ChangeSet
 
 from . import readers
 from .alarm_bar import AlarmBar
+from .health_panel import HealthLauncher, HealthPanel
 from .lock_screen import IdleWatcher, LockScreen
 from .models import AlertsModel, CensusModel, age_text, alerts_proxy, census_proxy
 from .patient_detail import PatientDetail
@@ -205,6 +206,7 @@ class MainWindow(QMainWindow):
         self.store_label.setFont(status_font)
         self.statusBar().addWidget(self.connection_label, 1)
         self.statusBar().addPermanentWidget(self.store_label)
+        self.health_launcher = HealthLauncher(self)  # status-bar button and Ctrl+Shift+H
 
         # Ages and the link state change with the clock, not with the data: redraw them once a second.
         self.tick = QTimer(self)
@@ -251,6 +253,7 @@ class MainWindow(QMainWindow):
                 await task
         self.tick.stop()
         self.idle.stop()
+        self.alarm_bar.audio.close()  # ends the alarm sound player process
 
     def _spawn(self, coro) -> asyncio.Task:
         task = asyncio.ensure_future(coro)
@@ -523,3 +526,7 @@ class MainWindow(QMainWindow):
         font.setPointSize(15)
         font.setBold(True)
         self.alerts_title.setFont(font)
+
+    def show_health(self) -> HealthPanel | None:
+        """The connection health panel (Ctrl+Shift+H), once ``health_launcher.set_health`` was called."""
+        return self.health_launcher.show()

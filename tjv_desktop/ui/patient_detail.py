@@ -225,6 +225,10 @@ class PatientDetail(QWidget):
 
     # --- drawing ------------------------------------------------------------------------------------
 
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._shown_window = None  # the tick spacing depends on the charts' width
+
     def shown_window(self) -> tuple[float, float]:
         """The charts' time window (epoch seconds). Its end advances in steps of 1/120 of the span
         (30 s for 1 h, 4 min for 8 h), so the axes are rebuilt a few times a minute, not per redraw;
@@ -241,7 +245,8 @@ class PatientDetail(QWidget):
         if (start, end) != self._shown_window:
             self._shown_window = (start, end)
             self.plots[0].setXRange(start, end, padding=0)
-            ticks = time_ticks(datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC), self.hours)
+            ticks = time_ticks(datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC), self.hours,
+                               self.plots[0].getViewBox().width())
             for plot in self.plots:
                 plot.getAxis("bottom").setTicks([ticks, []])
             self._dirty = True
@@ -265,12 +270,16 @@ class PatientDetail(QWidget):
             curve.setData(times[mask], values[mask])
 
 
-TICK_STEP_H = {1: 0.25, 8: 3, 24: 6, 72: 24}
+TICK_STEPS_H = (0.25, 0.5, 1, 2, 3, 4, 6, 8, 12, 24)
+MIN_TICK_SPACING_PX = 80  # "Tue 24" or "06:00" at the axis font, with a gap
 
 
-def time_ticks(start: datetime, end: datetime, hours: int) -> list[tuple[float, str]]:
-    """Local clock times on round steps (days at midnight), so a nurse reads when, not how long ago."""
-    step = timedelta(hours=TICK_STEP_H.get(hours, 1))
+def time_ticks(start: datetime, end: datetime, hours: int, width_px: float = 400) -> list[tuple[float, str]]:
+    """Local clock times on round steps (days at midnight), so a nurse reads when, not how long ago;
+    the step is the smallest round one whose labels do not overlap in ``width_px``."""
+    most = max(2, int(width_px // MIN_TICK_SPACING_PX))
+    step_h = next((h for h in TICK_STEPS_H if hours / h <= most), TICK_STEPS_H[-1])
+    step = timedelta(hours=step_h)
     local_start = start.astimezone()
     moment = local_start.replace(hour=0, minute=0, second=0, microsecond=0)
     ticks = []

@@ -498,7 +498,7 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../tjv_desktop/ui/i18n.py" line="+107"/>
+        <location filename="../tjv_desktop/ui/i18n.py" line="+108"/>
         <source>TJV Desktop — patient monitoring</source>
         <translation>TJV Desktop — monitorización de pacientes</translation>
     </message>
@@ -966,9 +966,14 @@
 <context>
     <name>app</name>
     <message>
-        <location filename="../tjv_desktop/ui/i18n.py" line="-103"/>
+        <location filename="../tjv_desktop/ui/i18n.py" line="-104"/>
         <source>Local copy kept in memory only (no secure keyring)</source>
         <translation>Copia local solo en memoria (sin llavero seguro)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Only one user is signed in here: unlock with the password, or close the window to end.</source>
+        <translation>Aquí solo hay un usuario con sesión iniciada: desbloquee con la contraseña o cierre la ventana para terminar.</translation>
     </message>
 </context>
 <context>

@@ -128,6 +128,9 @@ async def run_window(monitor: Monitor, *, screenshot: Path | None = None, exit_a
     quit_on_signals(done)
     try:
         window = await monitor.start()
+        # One user only in this mode (the demo): there is no sign-in window to switch to.
+        window.switch_user_requested.connect(lambda: window.lock_screen.show_error(QT_TR(
+            "Only one user is signed in here: unlock with the password, or close the window to end.")))
         window.resize(1920, 1080)
         window.show()
         if exit_after is not None:

@@ -274,6 +274,7 @@ def build_window_strings(qapp, language: str, frozen: datetime, artifacts_dir: P
                 if state == "locked":
                     window.lock()
                 await asyncio.sleep(0.1)
+                assert window.width() <= 1280, f"the {language} window cannot shrink to 1280 px: {window.width()}"
                 assert clipped_text(window) == [], (language, state)
                 if artifacts_dir is not None:
                     assert window.grab().save(str(artifacts_dir / f"main_window_{language}_{state}.png"))

@@ -222,7 +222,9 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     def _button(self, text: str, slot) -> QPushButton:
-        button = QPushButton(text, self)
+        # The shortcut goes on a second line ("Accept responsibility\n(Ctrl+Shift+T)"): on one line the
+        # three buttons alone made the window wider than a 1280-px screen.
+        button = QPushButton(text.replace(" (", "\n(", 1), self)
         button.setAccessibleName(text)
         font = QFont()
         font.setPointSize(13)

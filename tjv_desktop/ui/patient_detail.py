@@ -69,7 +69,7 @@ class PatientDetail(QWidget):
         self.header.setAccessibleName(self.tr("Patient summary"))
         self.header.setWordWrap(True)
         font = QFont()
-        font.setPointSize(18)
+        font.setPointSize(16)
         font.setBold(True)
         self.header.setFont(font)
 
@@ -136,7 +136,7 @@ class PatientDetail(QWidget):
         self.tabs.addTab(self.alerts_list, self.tr("Alerts"))
         self.tabs.addTab(self.messages, self.tr("Messages"))
         self.tabs.addTab(self.care_plan, self.tr("Care plan"))
-        self.tabs.setMaximumHeight(220)
+        self.tabs.setMaximumHeight(180)
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.header)

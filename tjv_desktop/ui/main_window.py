@@ -307,6 +307,9 @@ class MainWindow(QMainWindow):
                 self.detail.set_summary(row)
             if hit.alerts:
                 self.detail.set_alerts(await self.worker.call(lambda s: s.alerts_for_patient(pid)))
+        if pid is not None and pid in hit.notes:
+            self.detail.set_messages(await self.worker.call(lambda s: s.rows_for_patient("messages", pid)))
+            self.detail.set_care_plans(await self.worker.call(lambda s: s.rows_for_patient("care_plans", pid)))
         self._after_update()
 
     def _fit_columns(self) -> None:

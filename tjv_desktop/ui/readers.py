@@ -24,6 +24,7 @@ class Affected:
     patients: frozenset = frozenset()
     alerts: frozenset = frozenset()
     vitals_by_patient: dict = field(default_factory=dict)  # patient id -> [vital rows] inserted/updated
+    notes: frozenset = frozenset()  # patients whose messages or care plans changed
 
 
 def is_open(alert: dict) -> bool:
@@ -76,7 +77,13 @@ def affected(store: LocalStore, changes: ChangeSet) -> Affected:
             patients.add(row["patient_id"])
     for rows in vitals.values():
         rows.sort(key=lambda r: r.get("measured_at") or "")
-    return Affected(frozenset(patients), frozenset(alerts), vitals)
+    notes = set()
+    for table in ("messages", "care_plans"):
+        for key in changes.keys(table):
+            row = store.get(table, key)
+            if row is not None and row.get("patient_id"):
+                notes.add(row["patient_id"])
+    return Affected(frozenset(patients), frozenset(alerts), vitals, frozenset(notes))
 
 
 def census_row(store: LocalStore, patient_id: str, provider_id: str | None = None) -> dict | None:

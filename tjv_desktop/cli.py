@@ -7,18 +7,24 @@ PATH --exit-after SECONDS`` renders it and exits). ``watch`` runs the monitoring
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
-from . import __version__, logs
+from . import logs
+from .buildinfo import build_info, frozen
+from .settings import SettingsError
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="tjv-desktop", description="TJV Desktop provider monitoring")
-    p.add_argument("--version", action="version", version=f"tjv-desktop {__version__}")
+    p.add_argument("--version", action="version", version=build_info().describe())
+    p.add_argument("--self-test", action="store_true",
+                   help="open the main window offscreen with no server, check it renders, exit 0 (1 on failure)")
     p.add_argument("--demo", action="store_true", help="run on the embedded sandbox with simulated patients")
     p.add_argument("--patients", type=int, default=40, help="simulated patients in the demo")
-    p.add_argument("--screenshot", type=Path, default=None, help="with --demo: save the window to this PNG")
+    p.add_argument("--screenshot", type=Path, default=None,
+                   help="with --demo or --self-test: save the window to this PNG")
     p.add_argument("--exit-after", type=float, default=None, help="with --demo: exit after this many seconds")
     p.add_argument("--log-level", default="INFO")
     return p.parse_args(argv)
@@ -32,13 +38,31 @@ def main(argv: list[str] | None = None) -> int:
         return watch.main(argv[1:])
     args = parse_args(argv)
     logs.configure(args.log_level)
-    if args.demo:
-        from . import app
+    try:
+        if args.self_test:
+            from . import selftest
 
-        return app.main_demo(args.patients, screenshot=args.screenshot, exit_after=args.exit_after,
-                             log_level=args.log_level)
+            return selftest.run(args.screenshot)
+        if args.demo:
+            if frozen():
+                print("tjv-desktop: the demo sandbox is not part of the installed build; run it from a "
+                      "development checkout (make demo).", file=sys.stderr)
+                return 2
+            from . import app
+
+            return app.main_demo(args.patients, screenshot=args.screenshot, exit_after=args.exit_after,
+                                 log_level=args.log_level)
+    except SettingsError as e:
+        return refuse_to_start(e)
     print("tjv-desktop: signing in to a configured server from a window is not built yet; use "
           "`tjv-desktop --demo` (the window on the local sandbox) or `tjv-desktop watch` (headless).", file=sys.stderr)
+    return 2
+
+
+def refuse_to_start(error: SettingsError) -> int:
+    """An invalid setting stops the app before anything starts, naming the setting and its source."""
+    logging.getLogger("tjv_desktop").error("refusing to start: %s", error)
+    print(f"tjv-desktop: refusing to start: {error}", file=sys.stderr)
     return 2
 
 

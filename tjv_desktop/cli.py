@@ -13,7 +13,7 @@ from pathlib import Path
 
 from . import logs
 from .buildinfo import build_info, frozen
-from .settings import SettingsError
+from .settings import Settings, SettingsError
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -39,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logs.configure(args.log_level)
     try:
+        if not args.self_test:  # the self-test reports invalid settings itself
+            Settings.load()  # every layer validated before anything starts: never half-configured
         if args.self_test:
             from . import selftest
 

@@ -137,3 +137,12 @@ def test_the_app_refuses_to_start_on_an_invalid_policy_naming_setting_and_source
             "must be a whole number of minutes ≥ 1 and ≤ 240") in out.stderr
     assert "sandbox" not in out.stderr.lower()  # refused before the demo server was started
     assert time.monotonic() - started < 30
+
+
+def test_a_windowed_build_without_stderr_logs_to_the_user_data_folder(tmp_path):
+    code = ("import sys, logging; sys.stderr = None; from tjv_desktop import logs; logs.configure(); "
+            "logging.getLogger('tjv_desktop').error('refusing to start: example')")
+    env = {"XDG_DATA_HOME": str(tmp_path / "data"), "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=60)
+    log = tmp_path / "data" / "tjv-desktop" / "logs" / "tjv-desktop.log"
+    assert "ERROR tjv_desktop: refusing to start: example" in log.read_text()

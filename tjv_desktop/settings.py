@@ -64,6 +64,7 @@ def _whole(lo: int, hi: int, unit: str) -> Validator:
         if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
             return f"must be a whole number of {unit} ≥ {lo}" + (f" and ≤ {hi}" if hi < 10**9 else "")
         return None
+    check.bounds = (lo, hi)  # type: ignore[attr-defined]  # for the ADMX templates' ranges
     return check
 
 
@@ -95,6 +96,7 @@ def _tenant(v: Any) -> str | None:
 def _choice(*options: str) -> Validator:
     def check(v: Any) -> str | None:
         return None if v in options else "must be one of " + ", ".join(repr(o) for o in options)
+    check.options = options  # type: ignore[attr-defined]  # for the ADMX templates' lists
     return check
 
 

@@ -64,6 +64,8 @@ def test_the_frozen_build_is_one_folder_and_carries_its_version_and_commit(froze
     assert out.returncode == 0, out.stderr
     assert re.fullmatch(rf"tjv-desktop {re.escape(__version__)} \(commit {re.escape(commit)}, built "
                         r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)\n", out.stdout), out.stdout
+    demo = run([str(exe), "--demo"], clean_env(tmp_path))  # the sandbox is a development tool, not bundled
+    assert demo.returncode == 2 and "the demo sandbox is not part of the installed build" in demo.stderr
 
 
 def test_the_frozen_self_test_renders_the_window_with_plugins_and_translations_from_the_bundle(

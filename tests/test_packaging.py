@@ -57,7 +57,11 @@ def test_the_frozen_build_is_one_folder_and_carries_its_version_and_commit(froze
     assert exe.stat().st_size < total * 0.1, (exe.stat().st_size, total)
     assert (frozen_app / "_internal" / "libpython3.11.so.1.0").is_file()
     assert (frozen_app / "_internal" / "PySide6" / "Qt" / "lib" / "libQt6Core.so.6").is_file()  # replaceable Qt
-    commit = load_script("packaging/build_frozen.py").commit_of(REPO)
+    generated = (frozen_app.parents[1] / "work" / "generated" / "_tjv_build_info.py").read_text()
+    commit = re.search(r"^COMMIT = '(.+)'$", generated, re.M).group(1)
+    head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short=12", "HEAD"], capture_output=True,
+                          text=True, check=True).stdout.strip()
+    assert commit.split("-")[0] == head  # the commit checked out when the build ran ("-dirty" if edited)
     from tjv_desktop import __version__
 
     out = run([str(exe), "--version"], clean_env(tmp_path))

@@ -2,6 +2,7 @@
 
 ``--demo`` opens the monitoring window on the embedded sandbox with simulated patients (``--screenshot
 PATH --exit-after SECONDS`` renders it and exits). ``watch`` runs the monitoring engine headless.
+``--self-test`` checks an installed build without a server (selftest.py); ``--version`` names the commit.
 """
 
 from __future__ import annotations
@@ -62,9 +63,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def refuse_to_start(error: SettingsError) -> int:
-    """An invalid setting stops the app before anything starts, naming the setting and its source."""
-    logging.getLogger("tjv_desktop").error("refusing to start: %s", error)
-    print(f"tjv-desktop: refusing to start: {error}", file=sys.stderr)
+    """An invalid setting stops the app before anything starts, naming the setting and its source: on the
+    console, or in the log file when a windowed build has no console (logs.py)."""
+    if sys.stderr is None:
+        logging.getLogger("tjv_desktop").error("refusing to start: %s", error)
+    else:
+        print(f"tjv-desktop: refusing to start: {error}", file=sys.stderr)
     return 2
 
 

@@ -8,7 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtGui import QColor, QImage
+from PySide6.QtWidgets import QLabel
 
 from tjv_desktop.buildinfo import _git_commit, build_info
 from tjv_desktop.selftest import image_problems
@@ -53,3 +55,39 @@ def test_a_blank_or_wrongly_sized_render_is_reported(qapp):
     blank.fill(QColor("#1e1e1e"))
     assert "looks blank (1 colours, 0.0 % drawn)" in image_problems(blank, (1600, 1000))
     assert "rendered as 1600×1000, expected 1280×800" in image_problems(blank, (1280, 800))
+
+
+def test_a_refused_start_is_shown_on_screen_in_the_desktop_language(qapp, artifacts_dir):
+    from tjv_desktop.ui.i18n import install_translator
+    from tjv_desktop.ui.startup_error import settings_error_box
+
+    error = (r"idle_lock_minutes = -5 from machine defaults HKLM\Software\TJV\TJV Desktop: "
+             "must be a whole number of minutes ≥ 1 and ≤ 240")
+    try:
+        for language, title in (("en", "TJV Desktop cannot start"), ("es", "TJV Desktop no puede iniciarse")):
+            assert install_translator(qapp, language) == language
+            box = settings_error_box(error)
+            assert box.windowTitle() == title
+            assert box.informativeText().startswith(error + "\n\n")  # the setting, value and source, verbatim
+            box.show()  # laid out as exec() would
+            QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+            for label in box.findChildren(QLabel):  # nothing clipped: every line fits its label
+                if label.text():
+                    assert label.heightForWidth(label.width()) <= label.height() or not label.wordWrap(), label.text()
+            assert box.grab().save(str(artifacts_dir / f"startup_error_{language}.png"))
+            box.close()
+            box.deleteLater()
+    finally:
+        install_translator(qapp, "en")
+
+
+def test_a_desktop_start_refusal_is_not_shown_where_nobody_could_close_it(monkeypatch):
+    from tjv_desktop import cli
+
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    monkeypatch.setenv("DISPLAY", ":0")
+    assert not cli._started_from_desktop()  # offscreen (tests, CI): never a modal box
+    monkeypatch.setenv("QT_QPA_PLATFORM", "xcb")
+    monkeypatch.delenv("DISPLAY")
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    assert not cli._started_from_desktop() or sys.platform == "win32"  # no screen

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -69,7 +70,18 @@ def refuse_to_start(error: SettingsError) -> int:
         logging.getLogger("tjv_desktop").error("refusing to start: %s", error)
     else:
         print(f"tjv-desktop: refusing to start: {error}", file=sys.stderr)
+    if _started_from_desktop():
+        from .ui.startup_error import show_settings_error
+
+        show_settings_error(str(error))
     return 2
+
+
+def _started_from_desktop() -> bool:
+    """A shortcut or menu start (no terminal) on a machine with a screen: the refusal must be seen."""
+    on_terminal = sys.stderr is not None and sys.stderr.isatty()
+    screen = sys.platform == "win32" or bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return not on_terminal and screen and os.environ.get("QT_QPA_PLATFORM") != "offscreen"
 
 
 if __name__ == "__main__":

@@ -57,6 +57,8 @@ def test_the_frozen_build_is_one_folder_and_carries_its_version_and_commit(froze
     assert exe.stat().st_size < total * 0.1, (exe.stat().st_size, total)
     assert (frozen_app / "_internal" / "libpython3.11.so.1.0").is_file()
     assert (frozen_app / "_internal" / "PySide6" / "Qt" / "lib" / "libQt6Core.so.6").is_file()  # replaceable Qt
+    assert not list(frozen_app.rglob("libgtk-3.so*")), "the GTK theme's stack is left out (prune.py)"
+    assert (frozen_app / "_internal" / "PySide6" / "Qt" / "plugins" / "platforms" / "libqxcb.so").is_file()
     generated = (frozen_app.parents[1] / "work" / "generated" / "_tjv_build_info.py").read_text()
     commit = re.search(r"^COMMIT = '(.+)'$", generated, re.M).group(1)
     head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short=12", "HEAD"], capture_output=True,

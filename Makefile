@@ -1,5 +1,5 @@
 # The two commands a fresh machine needs (see README): `make demo` and `make test`.
-.PHONY: demo test bootstrap lint translations benchmarks
+.PHONY: demo test bootstrap lint translations benchmarks frozen deb msi admx
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -21,6 +21,23 @@ benchmarks: bootstrap
 	.venv/bin/python benchmarks/client_core.py --json artifacts/bench-client-core.json
 	.venv/bin/python benchmarks/store_upsert.py --json artifacts/bench-store.json
 	QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/ui_frame_time.py --json artifacts/bench-ui.json
+	.venv/bin/python benchmarks/frozen_app.py --build --json artifacts/bench-frozen.json
+
+# Installers (packaging/README.md). Outputs go to dist/ (gitignored); nothing is cached between builds.
+frozen: bootstrap
+	QT_QPA_PLATFORM=offscreen .venv/bin/python packaging/build_frozen.py
+
+deb: frozen
+	.venv/bin/python packaging/debian/build_deb.py
+
+# The release MSI packs the one-folder build made on Windows: make msi WINDOWS_DIST=path/to/tjv-desktop.
+# Without it, this machine's Linux build stands in to check the MSI tables (…-tablecheck.msi).
+msi: $(if $(WINDOWS_DIST),bootstrap,frozen)
+	QT_QPA_PLATFORM=offscreen .venv/bin/python packaging/windows/build_msi.py \
+	  $(if $(WINDOWS_DIST),--payload "$(WINDOWS_DIST)",--linux-payload-for-checks)
+
+admx: bootstrap
+	.venv/bin/python packaging/windows/policy/make_admx.py
 
 # Translations (i18n/README.md): lupdate refreshes the Qt Linguist sources from every module of
 # tjv_desktop/ui/, lrelease compiles them to the .qm files the app loads (generated, gitignored;

@@ -643,7 +643,7 @@
         <translation>Alerta duplicada</translation>
     </message>
     <message>
-        <location filename="../tjv_desktop/ui/main_window.py" line="+451"/>
+        <location filename="../tjv_desktop/ui/main_window.py" line="+456"/>
         <source>This workstation cannot check passwords; use Switch user.</source>
         <translation>Este puesto no puede comprobar contraseñas; use Cambiar de usuario.</translation>
     </message>
@@ -961,6 +961,24 @@
         <location line="+3"/>
         <source>Signing in…</source>
         <translation>Iniciando sesión…</translation>
+    </message>
+</context>
+<context>
+    <name>StartupError</name>
+    <message>
+        <location filename="../tjv_desktop/ui/startup_error.py" line="+19"/>
+        <source>TJV Desktop cannot start</source>
+        <translation>TJV Desktop no puede iniciarse</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>TJV Desktop cannot start: a setting is invalid.</source>
+        <translation>TJV Desktop no puede iniciarse: un ajuste no es válido.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Ask your IT service desk to correct this setting. The program stays closed until it is valid.</source>
+        <translation>Pida a su servicio de informática que corrija este ajuste. El programa no se abrirá hasta que sea válido.</translation>
     </message>
 </context>
 <context>

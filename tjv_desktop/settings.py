@@ -1,22 +1,30 @@
-"""Every setting declared once, typed and validated, read through one layer that applies machine policy.
+r"""Every setting declared once, typed and validated, read through one layer that applies machine policy.
 
 Precedence, highest first: machine policy (IT-managed) > user settings > machine defaults (written by
 the installer) > built-in defaults. A policy-set value is locked: the user cannot override it. Any
 invalid value, in any layer, raises ``SettingsError`` naming the setting and where it came from, so
 the app refuses to start half-configured. No Qt here.
+
+On Linux machine policy and defaults are JSON files under ``/etc/tjv-desktop/``. On Windows the
+registry comes first within each rank (``winregistry``): ``HKLM\Software\Policies\TJV\TJV Desktop``
+above the policy file, ``HKLM\Software\TJV\TJV Desktop`` (the MSI's properties) above the defaults
+file; user settings live in ``%APPDATA%\TJV Desktop`` and data in ``%LOCALAPPDATA%\TJV Desktop``.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
+
+from . import winregistry
 
 Source = Literal["policy", "user", "machine-default", "default"]
 
@@ -28,14 +36,23 @@ class SettingsError(ValueError):
     """A setting is invalid, unknown, locked, or a settings file cannot be read."""
 
 
-def _user_config_dir(env: Mapping[str, str]) -> Path:
+def _user_config_dir(env: Mapping[str, str], platform: str | None = None) -> Path:
+    if (platform or sys.platform) == "win32" and env.get("APPDATA"):
+        return Path(env["APPDATA"]) / winregistry.PRODUCT
     base = env.get("XDG_CONFIG_HOME") or str(Path(env.get("HOME", str(Path.home()))) / ".config")
     return Path(base) / "tjv-desktop"
 
 
-def _user_data_dir(env: Mapping[str, str]) -> Path:
+def _user_data_dir(env: Mapping[str, str], platform: str | None = None) -> Path:
+    if (platform or sys.platform) == "win32" and env.get("LOCALAPPDATA"):
+        return Path(env["LOCALAPPDATA"]) / winregistry.PRODUCT
     base = env.get("XDG_DATA_HOME") or str(Path(env.get("HOME", str(Path.home()))) / ".local" / "share")
     return Path(base) / "tjv-desktop"
+
+
+def user_data_dir(env: Mapping[str, str] | None = None) -> Path:
+    """The per-user data folder (local store, logs): never the install folder."""
+    return _user_data_dir(os.environ if env is None else env)
 
 
 # A validator returns None when the value is fine, else what the value must be.
@@ -47,6 +64,7 @@ def _whole(lo: int, hi: int, unit: str) -> Validator:
         if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
             return f"must be a whole number of {unit} ≥ {lo}" + (f" and ≤ {hi}" if hi < 10**9 else "")
         return None
+    check.bounds = (lo, hi)  # type: ignore[attr-defined]  # for the ADMX templates' ranges
     return check
 
 
@@ -78,6 +96,7 @@ def _tenant(v: Any) -> str | None:
 def _choice(*options: str) -> Validator:
     def check(v: Any) -> str | None:
         return None if v in options else "must be one of " + ", ".join(repr(o) for o in options)
+    check.options = options  # type: ignore[attr-defined]  # for the ADMX templates' lists
     return check
 
 
@@ -122,8 +141,27 @@ SETTINGS: Mapping[str, Setting] = {s.name: s for s in (
 class _Layer:
     source: Source
     label: str  # for messages: "machine policy /etc/tjv-desktop/policy.json"
-    path: Path | None
+    path: Path | None  # None: not a file (the Windows registry)
     values: Mapping[str, Any]
+
+
+def _read_registry_layer(reader: winregistry.RegistryReader, source: Source, title: str, key: str) -> _Layer:
+    label = f"{title} {winregistry.describe_key(key)}"
+    try:
+        raw = reader.values(key) or {}
+    except OSError as e:
+        raise SettingsError(f"cannot read {label}: {e.strerror or e}") from e
+    values: dict[str, Any] = {}
+    for name, (data, kind) in raw.items():
+        if name == "":  # the key's unnamed default value: not a setting
+            continue
+        setting = SETTINGS.get(name)
+        value = data if setting is None else winregistry.to_setting_value(setting.type, data, kind)
+        if value is winregistry.ABSENT:
+            continue
+        _check(name, value, label)
+        values[name] = value
+    return _Layer(source, label, None, values)
 
 
 def _read_layer(source: Source, title: str, path: Path) -> _Layer:
@@ -157,24 +195,38 @@ def _check(name: str, value: Any, label: str) -> None:
 class Settings:
     """The effective settings: ``value``, ``source``, ``is_locked``, ``set_user``."""
 
-    def __init__(self, policy: _Layer, user: _Layer, machine_defaults: _Layer, env: Mapping[str, str]):
-        self._layers = (policy, user, machine_defaults)
+    def __init__(self, policy: _Layer | Sequence[_Layer], user: _Layer,
+                 machine_defaults: _Layer | Sequence[_Layer], env: Mapping[str, str]):
+        self._policy = (policy,) if isinstance(policy, _Layer) else tuple(policy)
+        self._defaults = (machine_defaults,) if isinstance(machine_defaults, _Layer) else tuple(machine_defaults)
         self._user = user
         self._env = env
 
+    @property
+    def _layers(self) -> tuple[_Layer, ...]:
+        return (*self._policy, self._user, *self._defaults)
+
     @classmethod
     def load(cls, policy_file: Path | None = None, user_file: Path | None = None,
-             defaults_file: Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+             defaults_file: Path | None = None, env: Mapping[str, str] | None = None,
+             registry: winregistry.RegistryReader | None = None) -> Settings:
         """Read all layers. Paths default to the Linux locations, overridable by ``TJV_POLICY_FILE``,
-        ``TJV_USER_SETTINGS_FILE`` and ``TJV_DEFAULTS_FILE``."""
+        ``TJV_USER_SETTINGS_FILE`` and ``TJV_DEFAULTS_FILE``. On Windows the registry keys are read too
+        (``registry`` defaults to the real one there; tests pass a fake)."""
         env = os.environ if env is None else env
+        if registry is None and sys.platform == "win32":
+            registry = winregistry.WinregReader()
         policy_file = Path(policy_file or env.get("TJV_POLICY_FILE") or POLICY_FILE)
         defaults_file = Path(defaults_file or env.get("TJV_DEFAULTS_FILE") or DEFAULTS_FILE)
         user_file = Path(user_file or env.get("TJV_USER_SETTINGS_FILE")
                          or _user_config_dir(env) / "settings.json")
-        return cls(_read_layer("policy", "machine policy", policy_file),
-                   _read_layer("user", "user settings", user_file),
-                   _read_layer("machine-default", "machine defaults", defaults_file), env)
+        policy = [_read_layer("policy", "machine policy", policy_file)]
+        defaults = [_read_layer("machine-default", "machine defaults", defaults_file)]
+        if registry is not None:
+            policy.insert(0, _read_registry_layer(registry, "policy", "machine policy", winregistry.POLICY_KEY))
+            defaults.insert(0, _read_registry_layer(registry, "machine-default", "machine defaults",
+                                                    winregistry.DEFAULTS_KEY))
+        return cls(policy, _read_layer("user", "user settings", user_file), defaults, env)
 
     def _layer_of(self, name: str) -> _Layer | None:
         if name not in SETTINGS:
@@ -208,8 +260,9 @@ class Settings:
 
     def set_user(self, name: str, value: Any) -> None:
         """Validate and store a user setting; refused when machine policy locks it."""
-        if self._layer_of(name) is self._layers[0]:
-            raise SettingsError(f"{name} is locked by {self._layers[0].label}")
+        layer = self._layer_of(name)
+        if layer is not None and layer.source == "policy":
+            raise SettingsError(f"{name} is locked by {layer.label}")
         _check(name, value, self._user.label)
         values = {**self._user.values, name: value}
         path = self._user.path
@@ -224,4 +277,3 @@ class Settings:
             Path(tmp).unlink(missing_ok=True)
             raise
         self._user = _Layer("user", self._user.label, path, values)
-        self._layers = (self._layers[0], self._user, self._layers[2])

@@ -61,7 +61,10 @@ def reason_text(code: str) -> str:
 
 
 def player_command() -> tuple[str, list[str]]:
-    """How to start the player: this interpreter running the module (a frozen build needs its own)."""
+    """How to start the player: this interpreter running the module, or in a frozen build the app's
+    own executable with ``--audio-player`` (cli.py hands it to the player before anything else)."""
+    if getattr(sys, "frozen", False):
+        return sys.executable, ["--audio-player"]
     return sys.executable, ["-m", "tjv_desktop.ui.audio_player"]
 
 

@@ -15,7 +15,9 @@ from .backend.auth import AuthSession, Identity
 from .backend.health import Health, LinkState
 from .backend.realtime import ChannelSpec, RealtimeLink, channel_plan
 from .backend.rest import RestGateway
+from .backend.sessions import SessionsService
 from .backend.vault import Vault
+from .collab.keys import SessionKeyRing
 from .store import ChangeSet, OpenReport
 from .sync.engine import ResyncResult, SyncEngine
 from .sync.worker import StoreWorker
@@ -24,7 +26,8 @@ from .sync.worker import StoreWorker
 class ClientCore:
     def __init__(self, url: str, anon_key: str, vault: Vault, *, store_path: Path | None = None,
                  probe_deadline: float = 10.0, join_timeout: float = 10.0, backoff_max: float = 30.0,
-                 auth_timeout: float = 10.0):
+                 auth_timeout: float = 10.0,
+                 session_keys: Callable[[str], SessionKeyRing | None] | None = None):
         self.url, self.anon_key, self.vault = url, anon_key, vault
         key = vault.store_key()
         self.worker = StoreWorker(store_path if key else None, key)
@@ -39,6 +42,10 @@ class ClientCore:
         self.state_listeners: list[Callable[[LinkState, str], None]] = []
         self.resync_listeners: list[Callable[[ResyncResult], None]] = []
         self.gap_listeners: list[Callable[[str], None]] = []
+        # Collaboration: tenant -> session key ring (provisioned out of band; see collab/keys.py).
+        self.session_keys = session_keys or (lambda _tenant: None)
+        self.sessions: SessionsService | None = None
+        self.broadcast_listeners: list[Callable[[str, str, dict], None]] = []  # channel, event, payload
 
     async def open(self) -> OpenReport:
         """Opens the store (on its own thread) and the auth client; no network traffic yet."""
@@ -54,9 +61,13 @@ class ClientCore:
                                  on_changes=self._changes, on_resync=self._resynced, health=self.health)
         self.link = RealtimeLink(self.url, self.anon_key, lambda: self.auth.access_token, self._plan,
                                  on_change=self.engine.submit, on_live=self.engine.request_resync,
-                                 on_gap=self._gap, on_state=self._state, probe_deadline=self.probe_deadline,
+                                 on_gap=self._gap, on_broadcast=self._broadcast, on_state=self._state, probe_deadline=self.probe_deadline,
                                  join_timeout=self.join_timeout, backoff_max=self.backoff_max, health=self.health)
         self.auth.add_token_listener(self.link.token_changed)
+        ring = self.session_keys(identity.tenant_id) if identity.tenant_id else None
+        self.sessions = SessionsService(self.auth.client, self.link, user_id=identity.user_id, role=identity.role,
+                                        tenant_id=identity.tenant_id, provider_id=identity.provider_id,
+                                        email=identity.email, key_ring=ring)
         return self.engine
 
     def run(self) -> None:
@@ -80,6 +91,10 @@ class ClientCore:
         self.engine.online = state is LinkState.CONNECTED
         for listener in list(self.state_listeners):
             listener(state, reason)
+
+    def _broadcast(self, channel: str, event: str, payload: dict) -> None:
+        for listener in list(self.broadcast_listeners):
+            listener(channel, event, payload)
 
     def _gap(self, reason: str) -> None:
         self.engine.note_gap(reason)

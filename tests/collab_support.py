@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import binascii
+import contextlib
 import json
 import os
 import time
@@ -64,7 +66,24 @@ class Listener:
     presence: list[dict] = field(default_factory=list)
 
     def wire_text(self) -> str:
-        return json.dumps(self.broadcasts) + json.dumps(self.presence)
+        """Everything received, plus every base64 string in it decoded (a CRDT update carries its
+        text as UTF-8 inside base64): what a reader on the server side could make of the traffic."""
+        decoded: list[str] = []
+
+        def walk(value) -> None:
+            if isinstance(value, dict):
+                for v in value.values():
+                    walk(v)
+            elif isinstance(value, list):
+                for v in value:
+                    walk(v)
+            elif isinstance(value, str):
+                with contextlib.suppress(binascii.Error, ValueError):
+                    decoded.append(base64.b64decode(value, validate=True).decode("utf-8", "ignore"))
+
+        walk(self.broadcasts)
+        walk(self.presence)
+        return json.dumps(self.broadcasts) + json.dumps(self.presence) + "\n".join(decoded)
 
     async def send(self, event: str, payload: dict) -> None:
         await self.channel.send_broadcast(event, payload)

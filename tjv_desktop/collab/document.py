@@ -16,7 +16,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
-from pycrdt import Array, Doc, Map, Text
+from pycrdt import Array, Doc, Map, Text, get_state
 
 TEXT_FIELDS = ("summary", "awareness", "synthesis")
 SEVERITIES = ("stable", "watcher", "unstable")
@@ -44,6 +44,27 @@ def minimal_change(old: str, new: str) -> tuple[int, int, str]:
         end_old -= 1
         end_new -= 1
     return start, end_old - start, new[start:end_new]
+
+
+def _varuint(data: bytes, i: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        byte = data[i]
+        i += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            return value, i
+
+
+def decode_state_vector(data: bytes) -> dict[int, int]:
+    """A Yjs state vector (client id -> next clock), as the v1 encoding lays it out."""
+    count, i = _varuint(data, 0)
+    clocks = {}
+    for _ in range(count):
+        client, i = _varuint(data, i)
+        clocks[client], i = _varuint(data, i)
+    return clocks
 
 
 def _roots(doc: Doc) -> tuple[dict[str, Text], Map, Array]:
@@ -206,3 +227,15 @@ class HandoffDocument:
             self.doc.apply_update(update)
         finally:
             self._remote = False
+
+    def lacks_part_of(self, update: bytes) -> bool:
+        """True if the replica has not integrated all of ``update``: it arrived before something it
+        builds on. Yrs keeps such updates pending but does not reliably integrate them when the missing
+        piece comes later (seen with pycrdt 0.14 when updates of three writers arrive out of order), so
+        the engine then asks its peers for a state-vector sync, which always closes the gap."""
+        try:
+            wanted = decode_state_vector(get_state(update))
+        except (ValueError, IndexError):
+            return False
+        have = decode_state_vector(self.doc.get_state())
+        return any(have.get(client, 0) < clock for client, clock in wanted.items())

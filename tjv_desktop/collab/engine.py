@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 EVENTS = ("doc", "sync", "sync-reply", "lead", "focus", "closed")
 MAX_MESSAGE_BYTES = 250_000  # below the hosted 256 KB broadcast payload limit
 TRACK_INTERVAL_S = 6.0  # Supabase allows 5 presence calls per client per 30 s
+GAP_SYNC_DELAY_S = 0.5  # after an update that builds on something missing, ask for a sync this soon
+ANTI_ENTROPY_S = 20.0  # and, while remote changes keep coming, resync this often anyway
 PLAIN_PREFIX, SEALED_PREFIX = "tjv-crdt:1:", "tjv-crdt-sealed:1:"
 
 
@@ -93,6 +95,8 @@ class SessionEngine:
         self._focus: dict[str, str | None] = {}  # inst -> patient, from focus messages
         self._last_track = 0.0
         self._track_task: asyncio.Task | None = None
+        self._gap_task: asyncio.Task | None = None
+        self._last_sync = 0.0
         self._outbox: asyncio.Queue[tuple[str, dict]] = asyncio.Queue()
         self._sender: asyncio.Task | None = None
         self.members_listeners: list[Callable[[list[Member]], None]] = []
@@ -160,7 +164,20 @@ class SessionEngine:
         self.online = True
         self._track_task = None
         self._track_soon(now=True)
+        self.request_sync()
+
+    def request_sync(self) -> None:
+        """Asks every member for what this replica lacks (they answer with it and their own state)."""
+        self._last_sync = time.monotonic()
         self._post("sync", {"sv": _b64(self.doc.state_vector())})
+
+    def _sync_soon(self) -> None:
+        if self._gap_task is None or self._gap_task.done():
+            self._gap_task = asyncio.get_running_loop().create_task(self._sync_after(GAP_SYNC_DELAY_S))
+
+    async def _sync_after(self, delay: float) -> None:
+        await asyncio.sleep(delay)  # let the missing piece arrive on its own first
+        self.request_sync()
 
     def left(self) -> None:
         self.online = False
@@ -171,7 +188,7 @@ class SessionEngine:
 
     async def stop(self) -> None:
         self.online = False
-        for task in (self._track_task, self._sender):
+        for task in (self._track_task, self._sender, self._gap_task):
             if task is not None and not task.done():
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -300,6 +317,12 @@ class SessionEngine:
             self.doc.apply_remote(update)
         except InvalidUpdate as exc:
             raise Rejected("invalid-update", str(exc)) from None
+        if self.doc.lacks_part_of(update):
+            log.info("session %s: an update arrived before what it builds on; asking for a sync",
+                     self.session_id)
+            self._sync_soon()
+        elif time.monotonic() - self._last_sync > ANTI_ENTROPY_S:
+            self._sync_soon()
 
     def handle_presence(self, state: dict) -> None:
         members = [m for m in members_from_state(state, self.envelope)]

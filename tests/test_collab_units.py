@@ -88,6 +88,12 @@ def test_minimal_change_and_text_positions_beyond_ascii():
     other.apply_remote(doc.missing_for(other.state_vector()))
     doc.apply_remote(other.missing_for(doc.state_vector()))
     assert doc.text("summary") == other.text("summary") == "Starker Schmerz 😀 linkes Knie"
+    seen = []  # change listeners read the replica: they run after the transaction, not inside it
+    other.change_listeners.append(lambda remote: seen.append((remote, other.text("summary"))))
+    doc.set_text("summary", "Knie")
+    other.apply_remote(doc.missing_for(other.state_vector()))
+    other.set_severity("stable")
+    assert seen == [(True, "Knie"), (False, "Knie")]
 
 
 def test_three_replicas_converge_whatever_the_order_and_duplication_of_delivery_after_a_sync_round():

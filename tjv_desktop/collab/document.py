@@ -98,6 +98,7 @@ class HandoffDocument:
         self.doc = Doc()
         self._texts, self._meta, self._actions = _roots(self.doc)
         self._remote = False
+        self._changed: bool | None = None  # a change to announce once the transaction is over
         self.local_update_listeners: list[Callable[[bytes], None]] = []
         self.change_listeners: list[Callable[[bool], None]] = []  # arg: the change came from elsewhere
         self.doc.observe(self._on_transaction)
@@ -109,8 +110,15 @@ class HandoffDocument:
         if not self._remote:
             for listener in list(self.local_update_listeners):
                 listener(update)
-        for listener in list(self.change_listeners):
-            listener(self._remote)
+        # The replica cannot be read inside its own transaction ("Already mutably borrowed"): change
+        # listeners, which read it, hear about the change once the operation is over (_announce).
+        self._changed = self._remote if self._changed is None else (self._changed and self._remote)
+
+    def _announce(self) -> None:
+        changed, self._changed = self._changed, None
+        if changed is not None:
+            for listener in list(self.change_listeners):
+                listener(changed)
 
     # -- reading -----------------------------------------------------------------------------------
 
@@ -157,12 +165,14 @@ class HandoffDocument:
                 del text[begin:_utf8_offset(old, start + removed)]
             if inserted:
                 text.insert(begin, inserted)
+        self._announce()
 
     def set_severity(self, value: str) -> None:
         if value not in ("", *SEVERITIES):
             raise ValueError(f"illness severity must be one of {SEVERITIES}")
         if self._meta.get("severity", "") != value:
             self._meta["severity"] = value
+            self._announce()
 
     def add_action(self, text: str) -> str:
         text = text.strip()
@@ -172,6 +182,7 @@ class HandoffDocument:
             raise ValueError(f"the action list is limited to {MAX_ACTIONS} items")
         item_id = uuid.uuid4().hex
         self._actions.append(Map({"id": item_id, "text": text, "done": False}))
+        self._announce()
         return item_id
 
     def _find(self, item_id: str) -> int | None:
@@ -186,12 +197,14 @@ class HandoffDocument:
             return False
         if self._actions[i].get("done") != done:
             self._actions[i]["done"] = done
+            self._announce()
         return True
 
     def remove_action(self, item_id: str) -> bool:
         i = self._find(item_id)
         if i is not None:
             del self._actions[i]
+            self._announce()
         return i is not None
 
     # -- replication -------------------------------------------------------------------------------
@@ -227,6 +240,7 @@ class HandoffDocument:
             self.doc.apply_update(update)
         finally:
             self._remote = False
+        self._announce()
 
     def lacks_part_of(self, update: bytes) -> bool:
         """True if the replica has not integrated all of ``update``: it arrived before something it

@@ -95,6 +95,7 @@ CATALOGUE = (
     # app.py
     QT_TRANSLATE_NOOP("app", "Local copy kept in memory only (no secure keyring)"),
     # main_window.py: _tr(...)
+    QT_TRANSLATE_NOOP("MainWindow", "Collaboration"),
     QT_TRANSLATE_NOOP("MainWindow", "TJV Desktop — patient monitoring"),
     QT_TRANSLATE_NOOP("MainWindow", "Alarm bar"),
     QT_TRANSLATE_NOOP("MainWindow", "Patient census"),

@@ -4,6 +4,7 @@ change, replay protection surviving a reconnect."""
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 
@@ -194,3 +195,34 @@ async def test_a_replayed_encrypted_message_is_refused_before_and_after_a_reconn
         await nurse.stop()
         await surgeon.stop()
         await proxy.stop()
+
+
+async def test_session_keys_come_from_the_os_keyring_and_a_broken_provisioning_refuses_sessions(
+        sandbox, secret_service):
+    from tjv_desktop.backend.sessions import SessionRefused
+    from tjv_desktop.backend.vault import SERVICE
+
+    from .collab_support import RIVERSIDE
+    from .station import Station
+
+    key = base64.b64encode(b"k" * 32).decode()
+    good = json.dumps({"tenants": {RIVERSIDE: {"current": "it-2026", "keys": {"it-2026": key}}}})
+    stations = []
+    try:
+        for document in (good, '{"tenants": {"' + RIVERSIDE + '": {"current": "x", "keys": {}}}}'):
+            s = Station(sandbox.url, sandbox.anon_key, email=NURSE, backend=secret_service, join_timeout=8.0)
+            secret_service.set_password(SERVICE, f"session-keys@{s.vault.server_url}", document)
+            stations.append(await s.start())
+        provisioned, broken = stations
+        assert provisioned.core.sessions.encrypted and provisioned.core.sessions.key_ring.current == "it-2026"
+        row = await provisioned.core.sessions.create("Keyring keys")
+        session = await provisioned.core.sessions.open(row["id"])
+        assert session.engine.encrypted
+        await session.leave()
+        assert not broken.core.sessions.encrypted  # and it does not quietly fall back to plain text:
+        with pytest.raises(SessionRefused, match="session key of this workstation is unusable"):
+            await broken.core.sessions.open(row["id"])
+    finally:
+        for s in stations:
+            secret_service.delete_password(SERVICE, f"session-keys@{s.vault.server_url}")
+            await s.stop()

@@ -90,6 +90,10 @@ def test_a_session_with_two_members_in_the_window(qapp, sandbox, artifacts_dir):
             assert any("LEADING" in view.members.item(i).text() for i in range(view.members.count()))
             banner.dismiss.click()
             assert not banner.isVisible()  # dismissed, and only then
+            window.lock()  # the note names patients: it hides behind the idle lock with the patient views
+            assert not window.collaboration_dock.isVisible() and window.alarm_bar.isVisible()
+            window.unlock()
+            assert window.collaboration_dock.isVisible()
             await theirs.leave()
         finally:
             await monitor.stop()

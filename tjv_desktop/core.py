@@ -8,6 +8,7 @@ Order of use: ``await open()`` (store and auth client), sign in through ``core.a
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,10 +18,12 @@ from .backend.realtime import ChannelSpec, RealtimeLink, channel_plan
 from .backend.rest import RestGateway
 from .backend.sessions import SessionsService
 from .backend.vault import Vault
-from .collab.keys import SessionKeyRing
+from .collab.keys import KeyError_, SessionKeyRing, parse_key_document
 from .store import ChangeSet, OpenReport
 from .sync.engine import ResyncResult, SyncEngine
 from .sync.worker import StoreWorker
+
+log = logging.getLogger(__name__)
 
 
 class ClientCore:
@@ -43,7 +46,7 @@ class ClientCore:
         self.resync_listeners: list[Callable[[ResyncResult], None]] = []
         self.gap_listeners: list[Callable[[str], None]] = []
         # Collaboration: tenant -> session key ring (provisioned out of band; see collab/keys.py).
-        self.session_keys = session_keys or (lambda _tenant: None)
+        self.session_keys = session_keys or self._keyring_session_keys
         self.sessions: SessionsService | None = None
         self.broadcast_listeners: list[Callable[[str, str, dict], None]] = []  # channel, event, payload
 
@@ -64,11 +67,20 @@ class ClientCore:
                                  on_gap=self._gap, on_broadcast=self._broadcast, on_state=self._state, probe_deadline=self.probe_deadline,
                                  join_timeout=self.join_timeout, backoff_max=self.backoff_max, health=self.health)
         self.auth.add_token_listener(self.link.token_changed)
-        ring = self.session_keys(identity.tenant_id) if identity.tenant_id else None
+        ring, key_problem = None, None
+        try:
+            ring = self.session_keys(identity.tenant_id) if identity.tenant_id else None
+        except (KeyError_, OSError) as exc:  # provisioned but unusable: refuse sessions, never fall back
+            log.error("collaboration session keys unusable: %s", exc)
+            key_problem = str(exc)
         self.sessions = SessionsService(self.auth.client, self.link, user_id=identity.user_id, role=identity.role,
                                         tenant_id=identity.tenant_id, provider_id=identity.provider_id,
-                                        email=identity.email, key_ring=ring)
+                                        email=identity.email, key_ring=ring, key_problem=key_problem)
         return self.engine
+
+    def _keyring_session_keys(self, tenant_id: str) -> SessionKeyRing | None:
+        document = self.vault.session_keys_document()
+        return parse_key_document(document, tenant_id) if document else None
 
     def run(self) -> None:
         assert self.engine is not None and self.link is not None, "build() first"

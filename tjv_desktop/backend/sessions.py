@@ -218,12 +218,14 @@ class SessionsService:
 
     def __init__(self, client: AsyncClient, link: RealtimeLink, *, user_id: str, role: str | None,
                  tenant_id: str | None, provider_id: str | None, email: str | None = None,
-                 key_ring: SessionKeyRing | None = None, save_interval: float = 30.0):
+                 key_ring: SessionKeyRing | None = None, key_problem: str | None = None,
+                 save_interval: float = 30.0):
         self.api = SessionsApi(client)
         self.link = link
         self.user_id, self.role, self.tenant_id, self.provider_id = user_id, role, tenant_id, provider_id
         self.email = email
         self.key_ring = key_ring
+        self.key_problem = key_problem  # keys were provisioned but cannot be used: no session at all
         self.save_interval = save_interval
         self._name: str | None = None
 
@@ -248,6 +250,9 @@ class SessionsService:
         return Me(self.user_id, self._name, self.role or "clinician")
 
     async def open(self, session_id: str) -> OpenSession:
+        if self.key_problem:
+            raise SessionRefused(f"the session key of this workstation is unusable ({self.key_problem}); "
+                                 "ask IT to provision it again")
         row = await self.api.load(session_id)
         if row is None:
             raise SessionRefused("this session does not exist or is not shared with you")

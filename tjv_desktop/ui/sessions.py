@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QFont, QTextCursor
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -57,6 +57,25 @@ def _font(widget: QWidget, points: int = FONT_PT, bold: bool = False) -> None:
     font.setPointSize(points)
     font.setBold(bold)
     widget.setFont(font)
+
+
+class HiddenWith(QObject):
+    """Hides ``target`` whenever ``watched`` is hidden by the program (not by the window system), shows
+    it again with it: the sessions dock shows patient names and a handoff note, so it goes behind the
+    idle lock together with the patient views."""
+
+    def __init__(self, watched: QWidget, target: QWidget):
+        super().__init__(target)
+        self.target = target
+        watched.installEventFilter(self)
+
+    def eventFilter(self, _watched, event) -> bool:  # noqa: N802 - Qt's name
+        if not event.spontaneous():
+            if event.type() == QEvent.Type.Hide:
+                self.target.hide()
+            elif event.type() == QEvent.Type.Show:
+                self.target.show()
+        return False
 
 
 class SyncedText(QPlainTextEdit):

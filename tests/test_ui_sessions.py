@@ -102,3 +102,65 @@ def test_a_session_with_two_members_in_the_window(qapp, sandbox, artifacts_dir):
 
     session_id = run_qt(qapp, scenario, timeout=90)
     assert session_id
+
+
+def _offline_view(qapp, language: str):
+    """A SessionView on a real engine without network, with two members, built in ``language``."""
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from tjv_desktop.collab.engine import Me, SessionEngine
+    from tjv_desktop.collab.presence import Member
+    from tjv_desktop.ui import i18n
+    from tjv_desktop.ui.sessions import SessionView
+
+    async def nowhere(*_args):
+        return None
+
+    i18n.install_translator(qapp, language)
+    engine = SessionEngine("5e550000-0000-4000-8000-000000001001", Me("u1", "Emma Clarke, RN", "clinician"),
+                           None, nowhere, nowhere)
+    since = datetime(2026, 11, 24, 21, 5, tzinfo=UTC)
+    engine.members = [Member("u2", "lead-inst-0001", "Olivia Brooks", "coordinator", since, PATIENT, 1, 5),
+                      Member("u1", engine.inst, "Emma Clarke, RN", "clinician", since, None, 0, 0)]
+    engine._claims["lead-inst-0001"] = (1, 5)
+    engine.doc.set_text("summary", "POD 2 after right TKA.")
+    engine.doc.add_action("Check wound at 22:00")
+    session = SimpleNamespace(title="Evening handoff, ward 4", state="offline", state_listeners=[], engine=engine)
+    view = SessionView(session, lambda _p: "Linda Okafor")
+    view.engine.rejected["replayed"] += 2
+    view._render_dropped()
+    view.resize(520, 1000)
+    view.show()
+    QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+    return view
+
+
+def test_the_session_view_in_spanish_shows_no_english_and_nothing_is_clipped(qapp, artifacts_dir):
+    from PySide6.QtWidgets import QAbstractButton, QLabel
+
+    from tjv_desktop.ui import i18n
+
+    from .test_ui_i18n import widget_strings
+
+    apply_dark_palette(qapp)
+    try:
+        english = _offline_view(qapp, "en")
+        spanish = _offline_view(qapp, "es")
+        en = dict(widget_strings(english))
+        es = dict(widget_strings(spanish))
+        for view, strings in ((english, en), (spanish, es)):
+            strings.update({f"severity {i}": view.severity.itemText(i) for i in range(view.severity.count())})
+        data = {"", "Evening handoff, ward 4", "Check wound at 22:00"}  # the title and the note are data
+        same = {where: text for where, text in es.items() if en.get(where) == text and text not in data}
+        assert not same, same
+        assert "OFFLINE" not in es.values() and any("SIN CONEXIÓN" in t for t in es.values())
+        spanish.grab().save(str(artifacts_dir / "session_panel_es.png"))
+        for widget in spanish.findChildren(QAbstractButton) + spanish.findChildren(QLabel):
+            if widget.isVisible() and not (isinstance(widget, QLabel) and widget.wordWrap()) and widget.text():
+                needed = widget.fontMetrics().horizontalAdvance(widget.text().split("\n")[0])
+                assert needed <= widget.width(), f"clipped: {widget.text()!r} needs {needed} px, has {widget.width()}"
+        english.close()
+        spanish.close()
+    finally:
+        i18n.install_translator(qapp, "en")

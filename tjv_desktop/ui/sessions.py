@@ -87,6 +87,8 @@ class SyncedText(QPlainTextEdit):
         self._applying = False
         _font(self)
         self.setTabChangesFocus(True)
+        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # lines wrap
         self.textChanged.connect(self._local_edit)
 
     def _local_edit(self) -> None:
@@ -135,10 +137,12 @@ class SessionView(QWidget):
         self.title = QLabel(session.title, self)
         _font(self.title, 16, bold=True)
         self.state_label = QLabel(self)
+        self.state_label.setWordWrap(True)  # the long states (offline, refused) wrap in the narrow dock
         _font(self.state_label, FONT_PT, bold=True)
         self.crypto_label = QLabel(self)
         self.crypto_label.setWordWrap(True)
         self.dropped_label = QLabel(self)
+        self.dropped_label.setWordWrap(True)
         self.dropped_label.setStyleSheet("color: #ffb000;")
         self.activity = QLabel(self)
         for label in (self.crypto_label, self.dropped_label, self.activity):

@@ -49,6 +49,7 @@ async def test_three_members_editing_at_once_converge_without_losing_a_keystroke
     stations = [await station(sandbox, e) for e in (NURSE, SURGEON, COORDINATOR)]
     try:
         row = await stations[0].core.sessions.create("Concurrent handoff")
+        stations[0].core.sessions.save_interval = 1.0  # the periodic save, sped up (default 30 s)
         sessions = [await s.core.sessions.open(row["id"]) for s in stations]
         await until(lambda: all(len(s.engine.members) == 3 for s in sessions), 15, "everyone sees everyone")
         assert names(sessions[0]) == {"Emma Clarke, RN", "Dr. Samuel Hart", "Olivia Brooks"}
@@ -65,6 +66,17 @@ async def test_three_members_editing_at_once_converge_without_losing_a_keystroke
         assert len(sessions[1].engine.doc.actions()) == 3 * 4
         # Every engine dropped nothing: all traffic was well-formed.
         assert not any(s.engine.rejected for s in sessions)
+
+        async def saved_text() -> str:
+            return (await stations[2].core.sessions.api.load(row["id"]))["document_text"] or ""
+
+        text = ""
+        for _ in range(100):  # polling the database, bounded: the periodic save must land while all stay
+            text = await saved_text()
+            if all(t in text for tokens in typed for t in tokens):
+                break
+            await asyncio.sleep(0.1)
+        assert all(t in text for tokens in typed for t in tokens) and sessions[0].saves >= 1
 
         # Everyone leaves; the document is in the database and a new member gets it from there.
         for s in sessions:
@@ -115,7 +127,16 @@ async def test_a_member_offline_for_a_while_catches_up_and_its_offline_edits_rea
         assert doc["summary"] == "Before the outage. Nurse wrote this while c was away."
         assert [x["text"] for x in doc["actions"]] == ["Coordinator: call the patient at 9"]
         await until(lambda: len(a.engine.members) == 3, 10, "c is present again")
-        for s in (a, b, c):
+
+        # Closing saves the converged document for good and tells everyone.
+        assert await c.close_session()
+        await until(lambda: a.state == "closed" and b.state == "closed", 10, "the others see it closed")
+        saved = await online[0].core.sessions.api.load(row["id"])
+        assert saved["status"] == "closed" and saved["closed_at"] is not None
+        assert "Coordinator typed this offline." in saved["document_text"]
+        with pytest.raises(SessionRefused, match="closed"):
+            await online[1].core.sessions.open(row["id"])
+        for s in (a, b):
             await s.leave()
     finally:
         for s in (*online, away):

@@ -222,6 +222,34 @@
     </message>
 </context>
 <context>
+    <name>AnnouncementBanner</name>
+    <message>
+        <location filename="../tjv_desktop/ui/announcements.py" line="+43"/>
+        <source>Dismiss announcement</source>
+        <translation>Descartar aviso</translation>
+    </message>
+    <message>
+        <location line="+28"/>
+        <source>URGENT ANNOUNCEMENT</source>
+        <translation>AVISO URGENTE</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>ANNOUNCEMENT</source>
+        <translation>AVISO</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source> from {name}</source>
+        <translation> de {name}</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source> ({n} more waiting)</source>
+        <translation> ({n} más en espera)</translation>
+    </message>
+</context>
+<context>
     <name>HealthLauncher</name>
     <message>
         <location filename="../tjv_desktop/ui/health_panel.py" line="+292"/>
@@ -499,6 +527,11 @@
     <name>MainWindow</name>
     <message>
         <location filename="../tjv_desktop/ui/i18n.py" line="+108"/>
+        <source>Collaboration</source>
+        <translation>Colaboración</translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>TJV Desktop — patient monitoring</source>
         <translation>TJV Desktop — monitorización de pacientes</translation>
     </message>
@@ -869,6 +902,255 @@
     </message>
 </context>
 <context>
+    <name>SessionView</name>
+    <message>
+        <location filename="../tjv_desktop/ui/sessions.py" line="+158"/>
+        <source>Members of this session</source>
+        <translation>Miembros de esta sesión</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>I lead (others follow me)</source>
+        <translation>Dirijo yo (los demás me siguen)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Follow the leader</source>
+        <translation>Seguir a quien dirige</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>— not set —</source>
+        <translation>— sin indicar —</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Stable</source>
+        <translation>Estable</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Watcher</source>
+        <translation>En vigilancia</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Unstable</source>
+        <translation>Inestable</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location line="+17"/>
+        <source>Illness severity</source>
+        <translation>Gravedad de la enfermedad</translation>
+    </message>
+    <message>
+        <location line="-12"/>
+        <source>Patient summary</source>
+        <translation>Resumen del paciente</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Situation awareness and contingency</source>
+        <translation>Conciencia situacional y contingencias</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Synthesis by receiver</source>
+        <translation>Síntesis de quien recibe</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <location line="+10"/>
+        <source>Action list</source>
+        <translation>Lista de acciones</translation>
+    </message>
+    <message>
+        <location line="-6"/>
+        <source>New action, then Enter</source>
+        <translation>Nueva acción y luego Intro</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>New action</source>
+        <translation>Nueva acción</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>Leave session</source>
+        <translation>Salir de la sesión</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Close session for everyone</source>
+        <translation>Cerrar la sesión para todos</translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>End-to-end encrypted (key {kid}): the server cannot read this session.</source>
+        <translation>Cifrado de extremo a extremo (clave {kid}): el servidor no puede leer esta sesión.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Not end-to-end encrypted: this tenant has no session key.</source>
+        <translation>Sin cifrado de extremo a extremo: esta organización no tiene clave de sesión.</translation>
+    </message>
+    <message>
+        <location line="+29"/>
+        <source>{action} — done</source>
+        <translation>{action} — hecho</translation>
+    </message>
+    <message>
+        <location line="+28"/>
+        <source>clinician</source>
+        <translation>clínico</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>coordinator</source>
+        <translation>coordinador</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>administrator</source>
+        <translation>administrador</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>(you)</source>
+        <translation>(usted)</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>LEADING</source>
+        <translation>DIRIGE</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>here since {time}</source>
+        <translation>aquí desde las {time}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>looking at {patient}</source>
+        <translation>mirando a {patient}</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>a patient not on your list</source>
+        <translation>un paciente fuera de su lista</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>{time}: {name} joined</source>
+        <translation>{time}: {name} se unió</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{time}: {name} left</source>
+        <translation>{time}: {name} salió</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Here now: {n}</source>
+        <translation>Presentes: {n}</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Joining…</source>
+        <translation>Uniéndose…</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Connected: changes are shared live</source>
+        <translation>Conectado: los cambios se comparten al instante</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>OFFLINE: your edits are kept and shared when the link is back</source>
+        <translation>SIN CONEXIÓN: sus cambios se guardan y se comparten al volver la conexión</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>ACCESS REFUSED: you may not join this session</source>
+        <translation>ACCESO DENEGADO: no puede unirse a esta sesión</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>CLOSED: this session has ended</source>
+        <translation>CERRADA: esta sesión ha terminado</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>{n} message(s) dropped: they could not be verified (see the log)</source>
+        <translation>{n} mensaje(s) descartado(s): no se pudieron verificar (véase el registro)</translation>
+    </message>
+</context>
+<context>
+    <name>SessionsPanel</name>
+    <message>
+        <location line="+32"/>
+        <location line="+3"/>
+        <source>Open sessions</source>
+        <translation>Sesiones abiertas</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Join</source>
+        <translation>Unirse</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>New session…</source>
+        <translation>Nueva sesión…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Refresh</source>
+        <translation>Actualizar</translation>
+    </message>
+    <message>
+        <location line="+28"/>
+        <source>Could not load the sessions: {error}</source>
+        <translation>No se pudieron cargar las sesiones: {error}</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>No open session. Start one with “New session…”.</source>
+        <translation>No hay sesiones abiertas. Inicie una con «Nueva sesión…».</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>Could not join: {error}</source>
+        <translation>No se pudo unir: {error}</translation>
+    </message>
+    <message>
+        <location line="+25"/>
+        <source>The session could not be closed; it stays open.</source>
+        <translation>No se pudo cerrar la sesión; sigue abierta.</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>New session</source>
+        <translation>Nueva sesión</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Title of the session:</source>
+        <translation>Título de la sesión:</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Handoff</source>
+        <translation>Relevo</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Could not start the session: {error}</source>
+        <translation>No se pudo iniciar la sesión: {error}</translation>
+    </message>
+</context>
+<context>
     <name>SignInWindow</name>
     <message>
         <location filename="../tjv_desktop/ui/sign_in.py" line="+38"/>
@@ -984,7 +1266,7 @@
 <context>
     <name>app</name>
     <message>
-        <location filename="../tjv_desktop/ui/i18n.py" line="-104"/>
+        <location filename="../tjv_desktop/ui/i18n.py" line="-105"/>
         <source>Local copy kept in memory only (no secure keyring)</source>
         <translation>Copia local solo en memoria (sin llavero seguro)</translation>
     </message>
@@ -997,7 +1279,7 @@
 <context>
     <name>models</name>
     <message>
-        <location line="+33"/>
+        <location line="+34"/>
         <source>never</source>
         <translation>nunca</translation>
     </message>

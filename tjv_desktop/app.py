@@ -68,9 +68,27 @@ class Monitor:
         core.change_listeners.append(self.window.handle_changes)
         self.window.health_launcher.set_health(core.health)
         core.state_listeners.append(self.window.set_link_state)
+        self._add_collaboration()
         await self.window.start()
         core.run()
         return self.window
+
+    def _add_collaboration(self) -> None:
+        """Issue 6: the sessions dock and the announcement banner, hooked into the window in one place."""
+        from .ui.announcements import AnnouncementBanner
+        from .ui.sessions import SessionsPanel
+
+        window = self.window
+
+        def patient_name(patient_id: str) -> str | None:
+            row = window.census_model.row(patient_id)
+            return row.get("name") if row else None
+
+        panel = SessionsPanel(self.core.sessions, patient_name)
+        banner = AnnouncementBanner()
+        window.add_collaboration(panel, banner)
+        self.core.broadcast_listeners.append(banner.handle_broadcast)
+        panel._spawn(panel.refresh())
 
     async def verify_password(self, password: str) -> bool | str:
         """The signed-in user's password, checked without touching the station's session: True, False,
@@ -79,6 +97,9 @@ class Monitor:
         return "offline" if ok and self.core.auth.last_check_offline else ok
 
     async def stop(self) -> None:
+        panel = getattr(self.window, "sessions_panel", None)
+        if panel is not None and panel.session is not None:
+            await panel.session.leave()  # saves the shared document before the link goes
         if self.window is not None:
             await self.window.stop()
         await self.core.stop()

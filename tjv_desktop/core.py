@@ -8,6 +8,7 @@ Order of use: ``await open()`` (store and auth client), sign in through ``core.a
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,16 +16,21 @@ from .backend.auth import AuthSession, Identity
 from .backend.health import Health, LinkState
 from .backend.realtime import ChannelSpec, RealtimeLink, channel_plan
 from .backend.rest import RestGateway
+from .backend.sessions import SessionsService
 from .backend.vault import Vault
+from .collab.keys import KeyError_, SessionKeyRing, parse_key_document
 from .store import ChangeSet, OpenReport
 from .sync.engine import ResyncResult, SyncEngine
 from .sync.worker import StoreWorker
+
+log = logging.getLogger(__name__)
 
 
 class ClientCore:
     def __init__(self, url: str, anon_key: str, vault: Vault, *, store_path: Path | None = None,
                  probe_deadline: float = 10.0, join_timeout: float = 10.0, backoff_max: float = 30.0,
-                 auth_timeout: float = 10.0, auth: AuthSession | None = None):
+                 auth_timeout: float = 10.0, auth: AuthSession | None = None,
+                 session_keys: Callable[[str], SessionKeyRing | None] | None = None):
         self.url, self.anon_key, self.vault = url, anon_key, vault
         key = vault.store_key()
         self.worker = StoreWorker(store_path if key else None, key)
@@ -39,6 +45,10 @@ class ClientCore:
         self.state_listeners: list[Callable[[LinkState, str], None]] = []
         self.resync_listeners: list[Callable[[ResyncResult], None]] = []
         self.gap_listeners: list[Callable[[str], None]] = []
+        # Collaboration: tenant -> session key ring (provisioned out of band; see collab/keys.py).
+        self.session_keys = session_keys or self._keyring_session_keys
+        self.sessions: SessionsService | None = None
+        self.broadcast_listeners: list[Callable[[str, str, dict], None]] = []  # channel, event, payload
 
     async def open(self) -> OpenReport:
         """Opens the store (on its own thread) and, unless one was given, the auth client; no network
@@ -57,10 +67,23 @@ class ClientCore:
                                  on_changes=self._changes, on_resync=self._resynced, health=self.health)
         self.link = RealtimeLink(self.url, self.anon_key, lambda: self.auth.access_token, self._plan,
                                  on_change=self.engine.submit, on_live=self.engine.request_resync,
-                                 on_gap=self._gap, on_state=self._state, probe_deadline=self.probe_deadline,
+                                 on_gap=self._gap, on_broadcast=self._broadcast, on_state=self._state, probe_deadline=self.probe_deadline,
                                  join_timeout=self.join_timeout, backoff_max=self.backoff_max, health=self.health)
         self.auth.add_token_listener(self.link.token_changed)
+        ring, key_problem = None, None
+        try:
+            ring = self.session_keys(identity.tenant_id) if identity.tenant_id else None
+        except (KeyError_, OSError) as exc:  # provisioned but unusable: refuse sessions, never fall back
+            log.error("collaboration session keys unusable: %s", exc)
+            key_problem = str(exc)
+        self.sessions = SessionsService(self.auth.client, self.link, user_id=identity.user_id, role=identity.role,
+                                        tenant_id=identity.tenant_id, provider_id=identity.provider_id,
+                                        email=identity.email, key_ring=ring, key_problem=key_problem)
         return self.engine
+
+    def _keyring_session_keys(self, tenant_id: str) -> SessionKeyRing | None:
+        document = self.vault.session_keys_document()
+        return parse_key_document(document, tenant_id) if document else None
 
     def run(self) -> None:
         assert self.engine is not None and self.link is not None, "build() first"
@@ -83,6 +106,10 @@ class ClientCore:
         self.engine.online = state is LinkState.CONNECTED
         for listener in list(self.state_listeners):
             listener(state, reason)
+
+    def _broadcast(self, channel: str, event: str, payload: dict) -> None:
+        for listener in list(self.broadcast_listeners):
+            listener(channel, event, payload)
 
     def _gap(self, reason: str) -> None:
         self.engine.note_gap(reason)

@@ -81,6 +81,23 @@ def channel_plan(provider_id: str, tenant_id: str | None, patient_ids: list[str]
     return plan
 
 
+@dataclass(eq=False)
+class ExtraChannel:
+    """A channel joined on the link's socket besides the plan (a collaboration session): joined on
+    every connection while attached, never able to bring the link down. ``setup`` registers callbacks on
+    each fresh library channel; ``on_joined`` runs after every successful (re)join, ``on_lost`` when the
+    channel or the socket goes, ``on_refused`` (once, then the channel is detached) when the server
+    refuses the join for lack of permission."""
+
+    name: str
+    config: dict
+    setup: Callable[[AsyncRealtimeChannel], None]
+    on_joined: Callable[[AsyncRealtimeChannel], None]
+    on_lost: Callable[[str], None]
+    on_refused: Callable[[str], None]
+    channel: AsyncRealtimeChannel | None = None
+
+
 class LinkLost(Exception):
     """The connection is gone or unusable; the supervisor reconnects."""
 
@@ -122,6 +139,7 @@ class RealtimeLink:
         self._probes: dict[str, float] = {}
         self._probe_back = asyncio.Event()
         self._token_tasks: set[asyncio.Task] = set()
+        self._extras: dict[str, ExtraChannel] = {}
         self._task: asyncio.Task | None = None
         self._sampler: asyncio.Task | None = None
         self._stopping = False
@@ -197,6 +215,10 @@ class RealtimeLink:
     async def _teardown(self) -> None:
         client, self._client = self._client, None
         self._joined.clear()
+        for extra in self._extras.values():
+            if extra.channel is not None:
+                extra.channel = None
+                extra.on_lost("connection lost")
         self._probes.clear()
         if client is not None:
             with contextlib.suppress(Exception):  # the socket may already be dead; nothing to save
@@ -215,6 +237,8 @@ class RealtimeLink:
         await asyncio.wait_for(client.connect(), self.join_timeout)
         for spec in await self._plan():
             await self._join(spec)
+        for extra in list(self._extras.values()):
+            self._spawn(self._join_extra(extra), f"tjv-join-{extra.name}")
 
     async def _join(self, spec: ChannelSpec) -> None:
         assert self._client is not None
@@ -332,6 +356,63 @@ class RealtimeLink:
                 log.info("channel %s was closed by the server; joining it again", name)
                 self.health.trace.record("rejoin", channel=name, reason="closed by the server")
                 await self._join(joined.spec)
+        for extra in list(self._extras.values()):
+            channel = extra.channel
+            if channel is not None and self._client.channels.get(channel.topic) is not channel:
+                log.info("channel %s was closed by the server; joining it again", extra.name)
+                extra.channel = None
+                extra.on_lost("closed by the server")
+                await self._join_extra(extra)
+
+    # --- extra channels (collaboration sessions) ------------------------------------------------------
+
+    def _spawn(self, coro, name: str) -> None:
+        task = asyncio.create_task(coro, name=name)
+        self._token_tasks.add(task)
+        task.add_done_callback(self._token_tasks.discard)
+
+    async def attach(self, extra: ExtraChannel) -> None:
+        """Joins ``extra`` now if connected, and again on every later connection, until ``detach``."""
+        self._extras[extra.name] = extra
+        if self._client is not None and self.health.state is LinkState.CONNECTED:
+            await self._join_extra(extra)
+
+    async def detach(self, name: str) -> None:
+        extra = self._extras.pop(name, None)
+        if extra is None or extra.channel is None:
+            return
+        channel, extra.channel = extra.channel, None
+        if self._client is not None:
+            with contextlib.suppress(Exception):  # leaving a dead channel: nothing to tell the server
+                await asyncio.wait_for(self._client.remove_channel(channel), self.join_timeout)
+
+    async def _join_extra(self, extra: ExtraChannel) -> None:
+        client = self._client
+        if client is None or self._extras.get(extra.name) is not extra or extra.channel is not None:
+            return
+        channel = client.channel(extra.name, {"config": extra.config})
+        extra.setup(channel)
+        extra.channel = channel
+
+        def on_subscribe(state: RealtimeSubscribeStates, error: Exception | None) -> None:
+            if extra.channel is not channel:
+                return
+            if state == RealtimeSubscribeStates.SUBSCRIBED:
+                extra.on_joined(channel)
+            elif "Unauthorized" in str(error or ""):
+                log.warning("channel %s: join refused: %s", extra.name, error)
+                self._extras.pop(extra.name, None)
+                extra.channel = None
+                self._spawn(client.remove_channel(channel), f"tjv-leave-{extra.name}")
+                extra.on_refused(str(error))
+            else:
+                log.info("channel %s: %s %s", extra.name, state, error or "")
+                extra.on_lost(f"{state}")
+
+        try:
+            await channel.subscribe(on_subscribe)
+        except Exception as exc:  # the socket died under the join; the next connection joins again
+            log.info("channel %s: join not sent: %s", extra.name, exc)
 
     # --- token --------------------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""Secrets in the OS keyring: the rotating refresh token and the local store's encryption key.
+"""Secrets in the OS keyring: the rotating refresh token, the local store's encryption key, and the
+collaboration session keys IT provisions.
 
 Only secure backends count (Windows Credential Manager, macOS Keychain, Secret Service). keyring's
 fail/null backends and the plaintext file backends of keyrings.alt are refused: with them the app keeps
@@ -91,6 +92,11 @@ class Vault:
 
     def clear_refresh_token(self) -> None:
         self._delete("refresh-token")
+
+    def session_keys_document(self) -> str | None:
+        """The collaboration key document IT provisions as ``session-keys@<server>`` (collab/keys.py);
+        None when there is none (sessions are then not end-to-end encrypted)."""
+        return self._get("session-keys")
 
     def store_key(self) -> bytes | None:
         """The local store's 256-bit key, created on first use; None without a secure keyring."""

@@ -105,6 +105,7 @@ CATALOGUE = (
     QT_TRANSLATE_NOOP("app", "Local copy kept in memory only (no secure keyring)"),
     QT_TRANSLATE_NOOP("app", "Only one user is signed in here: unlock with the password, or close the window to end."),
     # main_window.py: _tr(...)
+    QT_TRANSLATE_NOOP("MainWindow", "Collaboration"),
     QT_TRANSLATE_NOOP("MainWindow", "TJV Desktop — patient monitoring"),
     QT_TRANSLATE_NOOP("MainWindow", "Alarm bar"),
     QT_TRANSLATE_NOOP("MainWindow", "Patient census"),

@@ -519,6 +519,27 @@ class MainWindow(QMainWindow):
         self.connection_label.setStyleSheet(f"QLabel {{ background: {colour}; color: white; padding: 2px 8px; }}")
         self.alarm_bar.set_technical(self.lost_since, None if connected else self.data_age_seconds())
 
+    # -- collaboration (issue 6): one hook, so the window itself knows nothing of sessions ----------
+
+    def add_collaboration(self, panel, banner) -> None:
+        """Docks the sessions panel on the right (hidden while locked) and puts the announcement banner
+        under the alarm bar.
+        Follow-me: the panel's leader patient selects the census row; the census selection is what this
+        member shows the session."""
+        from PySide6.QtWidgets import QDockWidget
+
+        from .sessions import HiddenWith
+
+        dock = QDockWidget(_tr("Collaboration"), self)
+        dock.setObjectName("collaborationDock")
+        dock.setWidget(panel)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        self.centralWidget().layout().insertWidget(1, banner)
+        panel.follow_patient.connect(self.select_patient)
+        self.census_view.selectionModel().currentRowChanged.connect(lambda *_: panel.focus(self.selected_patient))
+        HiddenWith(self.splitter, dock)  # the idle lock hides the patient views: the dock goes with them
+        self.collaboration_dock, self.sessions_panel, self.announcement_banner = dock, panel, banner
+
     def _update_titles(self) -> None:
         shown, total = self.census_proxy.rowCount(), self.census_model.rowCount()
         self.census_count.setText(_tr("{shown} of {total} patients").format(shown=shown, total=total))

@@ -197,3 +197,60 @@ def test_screenshots_of_the_census_and_of_a_patients_charts(qapp, artifacts_dir)
             await worker.close()
 
     run_qt(qapp, scenario)
+
+
+@pytest.mark.sandbox
+def test_the_shown_patients_channel_brings_their_messages_and_care_plan_live(qapp, sandbox):
+    async def scenario():
+        monitor = Monitor(sandbox.url, sandbox.anon_key, NURSE, PASSWORD, keyring_backend=fail.Keyring(),
+                          probe_deadline=3.0)
+        conn = await asyncpg.connect(sandbox.db_url)
+        try:
+            window = await monitor.start()
+            window.resize(1600, 1000)
+            window.show()
+            link = monitor.core.link
+            await until(lambda: window.link_state is LinkState.CONNECTED, 20, "the link connects")
+            await until(lambda: window.census_model.rowCount() >= 2, 10, "the census fills")
+            shown, other = sorted(window.census_model.keys())[:2]
+            window.select_patient(shown)
+            await until(lambda: window.detail.patient_id == shown, 5, "the detail loads")
+            await until(lambda: link.patient_channel == f"patient:{shown}", 5, "the patient's channel opens")
+            await until(lambda: link._patient_channel.channel is not None, 10, "and is joined")
+            via: list[tuple[str, str]] = []  # (channel, table) of every change the link delivers
+            deliver = link._on_change
+            link._on_change = lambda change: (via.append((change.channel, change.table)), deliver(change))
+            resyncs = monitor.core.health.last_resync_at
+            await until(lambda: monitor.core.health.last_resync_at != resyncs, 10,
+                        "joining asks for a resync")
+
+            body = f"Knee swelling worse since this morning ({uuid.uuid4().hex[:6]})"
+            elsewhere = f"Other patient's message ({uuid.uuid4().hex[:6]})"
+            for pid, text in ((shown, body), (other, elsewhere)):
+                await conn.execute(
+                    "insert into messages (tenant_id, patient_id, sender_role, body) "
+                    "select tenant_id, id, 'patient', $2 from patients where id = $1", uuid.UUID(pid), text)
+            await conn.execute(
+                "insert into care_plans (tenant_id, patient_id, title, goals) select tenant_id, id, "
+                "'Swelling protocol', '[\"Ice 20 min every 2 h\"]'::jsonb from patients where id = $1",
+                uuid.UUID(shown))
+            await until(lambda: body in window.detail.messages.toPlainText(), 10,
+                        "the patient's new message shows while their detail is open")
+            await until(lambda: "Ice 20 min every 2 h" in window.detail.care_plan.toPlainText(), 10,
+                        "and the care plan change")
+            assert elsewhere not in window.detail.messages.toPlainText()
+            assert (f"patient:{shown}", "messages") in via and (f"patient:{shown}", "care_plans") in via, \
+                "they came on the patient's channel, live"
+
+            window.select_patient(other)
+            await until(lambda: link.patient_channel == f"patient:{other}", 5, "the channel follows the selection")
+            assert f"patient:{shown}" not in link._extras, "the previous patient's channel is closed"
+            await until(lambda: elsewhere in window.detail.messages.toPlainText(), 10,
+                        "the other patient's message is in their detail")
+        finally:
+            await conn.close()
+            await monitor.stop()
+            if monitor.window is not None:
+                monitor.window.close()
+
+    run_qt(qapp, scenario, timeout=90)

@@ -67,6 +67,7 @@ class Monitor:
                                  alarm_system=self.alarm_system)
         core.change_listeners.append(self.window.handle_changes)
         self.window.health_launcher.set_health(core.health)
+        self.window.watch_patient = core.link.watch_patient
         core.state_listeners.append(self.window.set_link_state)
         self._add_collaboration()
         await self.window.start()

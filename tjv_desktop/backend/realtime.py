@@ -81,6 +81,10 @@ def channel_plan(provider_id: str, tenant_id: str | None, patient_ids: list[str]
     return plan
 
 
+# What the patient:{id} channel carries (the rest of a patient's data comes on the plan's channels).
+PATIENT_CHANNEL_TABLES = ("messages", "care_plans")
+
+
 @dataclass(eq=False)
 class ExtraChannel:
     """A channel joined on the link's socket besides the plan (a collaboration session): joined on
@@ -140,6 +144,7 @@ class RealtimeLink:
         self._probe_back = asyncio.Event()
         self._token_tasks: set[asyncio.Task] = set()
         self._extras: dict[str, ExtraChannel] = {}
+        self._patient_channel: ExtraChannel | None = None
         self._task: asyncio.Task | None = None
         self._sampler: asyncio.Task | None = None
         self._stopping = False
@@ -413,6 +418,40 @@ class RealtimeLink:
             await channel.subscribe(on_subscribe)
         except Exception as exc:  # the socket died under the join; the next connection joins again
             log.info("channel %s: join not sent: %s", extra.name, exc)
+
+    # --- the shown patient's channel (architecture §4) -------------------------------------------------
+
+    async def watch_patient(self, patient_id: str | None) -> None:
+        """``patient:{id}``, open only while that patient's detail is shown: their messages and care plan
+        as they change (at most one patient at a time; None closes it). Joining asks for a resync, so
+        whatever changed before the channel was live is fetched too."""
+        current = self._patient_channel
+        if current is not None and current.name == f"patient:{patient_id}":
+            return
+        if current is not None:
+            self._patient_channel = None
+            await self.detach(current.name)
+        if patient_id is None:
+            return
+        name = f"patient:{patient_id}"
+        deliver = self._postgres_callback(name)
+
+        def setup(channel: AsyncRealtimeChannel) -> None:
+            for table in PATIENT_CHANNEL_TABLES:
+                channel.on_postgres_changes("*", deliver, table=table, schema="public",
+                                            filter=f"patient_id=eq.{patient_id}")
+
+        extra = ExtraChannel(name, {"broadcast": {"ack": False, "self": False},
+                                    "presence": {"key": "", "enabled": False}, "private": True},
+                             setup=setup, on_joined=lambda _channel: self._on_live(name),
+                             on_lost=lambda reason: log.info("channel %s: %s", name, reason),
+                             on_refused=lambda reason: log.warning("channel %s refused: %s", name, reason))
+        self._patient_channel = extra
+        await self.attach(extra)
+
+    @property
+    def patient_channel(self) -> str | None:
+        return self._patient_channel.name if self._patient_channel is not None else None
 
     # --- token --------------------------------------------------------------------------------------
 

@@ -193,6 +193,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.locked = False
         self.verify_password = verify_password
+        self.watch_patient: Callable[[str | None], Awaitable[None]] | None = None
         self.idle = IdleWatcher(idle_lock_seconds, self)
         self.idle.idle_did_elapse.connect(self.lock)
         self.idle.start()
@@ -372,6 +373,8 @@ class MainWindow(QMainWindow):
         detail = await self.worker.call(readers.patient_detail, patient_id, since)
         if self.selected_patient == patient_id:
             self.detail.show_patient(patient_id, detail)
+            if self.watch_patient is not None:  # the patient's own channel: live messages, care plan
+                self._spawn(self.watch_patient(patient_id))
 
     def _on_filter(self, text: str) -> None:
         self.census_proxy.setFilterFixedString(text)

@@ -415,7 +415,12 @@ class RealtimeLink:
                 extra.on_lost(f"{state}")
 
         try:
-            await channel.subscribe(on_subscribe)
+            # Bounded: realtime-py's subscribe waits for the server's reply; a reply that never comes
+            # must not hold the caller (opening a session, showing a patient). The join itself goes on
+            # in the background and on_subscribe still reports how it ends.
+            await asyncio.wait_for(channel.subscribe(on_subscribe), self.join_timeout + 2)
+        except TimeoutError:
+            log.warning("channel %s: no answer to the join within %.0f s", extra.name, self.join_timeout + 2)
         except Exception as exc:  # the socket died under the join; the next connection joins again
             log.info("channel %s: join not sent: %s", extra.name, exc)
 

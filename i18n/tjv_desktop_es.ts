@@ -676,7 +676,7 @@
         <translation>Alerta duplicada</translation>
     </message>
     <message>
-        <location filename="../tjv_desktop/ui/main_window.py" line="+456"/>
+        <location filename="../tjv_desktop/ui/main_window.py" line="+454"/>
         <source>This workstation cannot check passwords; use Switch user.</source>
         <translation>Este puesto no puede comprobar contraseñas; use Cambiar de usuario.</translation>
     </message>
@@ -1520,6 +1520,11 @@
         <location line="+1"/>
         <source>Your session ended ({reason}). Patients are not being monitored on this workstation until you sign in again.</source>
         <translation>Su sesión terminó ({reason}). Los pacientes no se vigilan en este puesto hasta que vuelva a iniciar sesión.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The monitoring station could not start: {reason}. Patients are not being monitored on this workstation. Try again, or call IT if this repeats.</source>
+        <translation>La estación de monitorización no pudo iniciarse: {reason}. Los pacientes no se están monitorizando en este puesto. Inténtelo de nuevo o avise a informática si se repite.</translation>
     </message>
     <message>
         <location line="+1"/>

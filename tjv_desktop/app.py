@@ -157,7 +157,8 @@ async def run_window(monitor: Monitor, *, screenshot: Path | None = None, exit_a
         window.show()
         if exit_after is not None:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(done.wait(), exit_after)
+                async with asyncio.timeout(exit_after):
+                    await done.wait()
             if screenshot is not None:
                 if window.census_proxy.rowCount() and window.selected_patient is None:
                     first = window.census_proxy.key_at(0)

@@ -158,7 +158,8 @@ async def _render_window(png: Path | None) -> str:
 
 
 async def _window_check(png: Path | None) -> str:
-    return await asyncio.wait_for(_render_window(png), 60)
+    async with asyncio.timeout(60):
+        return await _render_window(png)
 
 
 def run(png: Path | None = None) -> int:

@@ -134,7 +134,8 @@ async def watch(args: argparse.Namespace, out: JsonLines) -> int:
             loop.add_signal_handler(sig, stop.set)
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), 5.0)
+                async with asyncio.timeout(5.0):
+                    await stop.wait()
             if core.link.state is not LinkState.CONNECTED and not stop.is_set():
                 age = await core.engine.data_age()
                 out.emit({"type": "stale", "age_s": None if age is None else round(age.total_seconds(), 1),

@@ -33,6 +33,7 @@ from supabase_auth import AsyncGoTrueClient
 from supabase_auth.errors import AuthApiError, AuthError, AuthRetryableError
 from supabase_auth.types import Session
 
+from ..tasks import cancel_and_wait
 from .vault import Vault
 
 log = logging.getLogger(__name__)
@@ -110,6 +111,10 @@ class AuthSession:
 
     def add_listener(self, listener: Callable[[AuthEvent], None]) -> None:
         self._listeners.append(listener)
+
+    def remove_listener(self, listener: Callable[[AuthEvent], None]) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
 
     def add_token_listener(self, listener: Callable[[str], None]) -> None:
         """``listener(access_token)`` after every refresh (e.g. the realtime link's ``token_changed``)."""
@@ -274,10 +279,7 @@ class AuthSession:
         self._emit(AuthState.SIGNED_OUT, "signed out by the user")
 
     async def close(self) -> None:
-        if self._refresher is not None:
-            self._refresher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._refresher
+        await cancel_and_wait([self._refresher])
         with contextlib.suppress(Exception):  # closing a socket that may already be gone
             await self.client.realtime.close()
         await self._http.aclose()

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 from realtime import AsyncRealtimeChannel, AsyncRealtimeClient, RealtimeSubscribeStates
 
+from ..tasks import cancel_and_wait
 from .health import Health, LinkState, run_sampler
 
 log = logging.getLogger(__name__)
@@ -159,11 +160,7 @@ class RealtimeLink:
 
     async def stop(self) -> None:
         self._stopping = True
-        for task in (self._task, self._sampler):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        await cancel_and_wait([self._task, self._sampler])
         await self._teardown()
         self._set_state(LinkState.STOPPED, "stopped")
 
@@ -227,7 +224,8 @@ class RealtimeLink:
         self._probes.clear()
         if client is not None:
             with contextlib.suppress(Exception):  # the socket may already be dead; nothing to save
-                await asyncio.wait_for(client.close(), 2.0)
+                async with asyncio.timeout(2.0):
+                    await client.close()
 
     # --- connecting ---------------------------------------------------------------------------------
 
@@ -239,7 +237,8 @@ class RealtimeLink:
                                      max_retries=1, timeout=int(self.join_timeout))
         client.access_token = token
         self._client = client
-        await asyncio.wait_for(client.connect(), self.join_timeout)
+        async with asyncio.timeout(self.join_timeout):
+            await client.connect()
         for spec in await self._plan():
             await self._join(spec)
         for extra in list(self._extras.values()):
@@ -286,7 +285,8 @@ class RealtimeLink:
 
         self._joined[spec.name] = joined
         await channel.subscribe(on_subscribe)
-        state, error = await asyncio.wait_for(outcome, self.join_timeout)
+        async with asyncio.timeout(self.join_timeout):
+            state, error = await outcome
         if state != RealtimeSubscribeStates.SUBSCRIBED:
             raise LinkLost(f"could not join {spec.name}: {state} {error or ''}".strip())
 
@@ -343,9 +343,11 @@ class RealtimeLink:
             self._probe_back.clear()
             # A send that cannot complete is a dead link too; the deadline below decides.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._send_probe(), interval)
+                async with asyncio.timeout(interval):
+                    await self._send_probe()
             try:
-                await asyncio.wait_for(self._probe_back.wait(), interval)
+                async with asyncio.timeout(interval):
+                    await self._probe_back.wait()
                 last_echo = time.monotonic()
                 await asyncio.sleep(interval)
             except TimeoutError:
@@ -389,7 +391,8 @@ class RealtimeLink:
         channel, extra.channel = extra.channel, None
         if self._client is not None:
             with contextlib.suppress(Exception):  # leaving a dead channel: nothing to tell the server
-                await asyncio.wait_for(self._client.remove_channel(channel), self.join_timeout)
+                async with asyncio.timeout(self.join_timeout):
+                    await self._client.remove_channel(channel)
 
     async def _join_extra(self, extra: ExtraChannel) -> None:
         client = self._client
@@ -418,7 +421,8 @@ class RealtimeLink:
             # Bounded: realtime-py's subscribe waits for the server's reply; a reply that never comes
             # must not hold the caller (opening a session, showing a patient). The join itself goes on
             # in the background and on_subscribe still reports how it ends.
-            await asyncio.wait_for(channel.subscribe(on_subscribe), self.join_timeout + 2)
+            async with asyncio.timeout(self.join_timeout + 2):
+                await channel.subscribe(on_subscribe)
         except TimeoutError:
             log.warning("channel %s: no answer to the join within %.0f s", extra.name, self.join_timeout + 2)
         except Exception as exc:  # the socket died under the join; the next connection joins again

@@ -23,6 +23,7 @@ from supabase import AsyncClient
 
 from ..collab.engine import Me, SessionEngine
 from ..collab.keys import SessionKeyRing
+from ..tasks import cancel_and_wait
 from .realtime import ExtraChannel, RealtimeLink
 from .rest import RestError, _classify
 
@@ -156,10 +157,7 @@ class OpenSession:
 
     async def leave(self) -> None:
         """Saves what changed, then leaves the channel."""
-        if self._saver is not None:
-            self._saver.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._saver
+        await cancel_and_wait([self._saver])
         if self.dirty and self.state != "refused":
             with contextlib.suppress(RestError):
                 await self.save()

@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import contextlib
 import json
 import logging
 import secrets
@@ -33,6 +32,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from ..tasks import cancel_and_wait
 from .document import HandoffDocument, InvalidUpdate
 from .envelope import Envelope, Rejected, _aad
 from .keys import SessionKeyRing
@@ -188,11 +188,8 @@ class SessionEngine:
 
     async def stop(self) -> None:
         self.online = False
-        for task in (self._track_task, self._sender, self._gap_task):
-            if task is not None and not task.done():
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        # Bounded: a send stuck inside the realtime library must not keep the session from stopping.
+        await cancel_and_wait([self._track_task, self._sender, self._gap_task])
 
     def mark_closed(self, announce: bool) -> None:
         if announce:

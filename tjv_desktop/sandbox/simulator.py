@@ -243,7 +243,8 @@ class PatientSimulator:
             if due < now:  # overran: skip the missed ticks instead of bursting to catch up
                 due = now
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), due - now)
+                async with asyncio.timeout(due - now):
+                    await self._stopping.wait()
 
     @staticmethod
     def _report_crash(task: asyncio.Task) -> None:

@@ -11,7 +11,6 @@ answer was lost is applied once.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 import uuid
@@ -21,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 
 from tjv_desktop.backend.rest import PermanentError, TransientError
 from tjv_desktop.store import ChangeSet, LocalStore
+from tjv_desktop.tasks import cancel_and_wait
 
 from .worker import StoreWorker
 
@@ -75,11 +75,7 @@ class SyncEngine:
             self._consumer = asyncio.create_task(self._consume(), name="tjv-sync-consumer")
 
     async def stop(self) -> None:
-        for task in (self._consumer, self._resync_task, *self._background):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        await cancel_and_wait([self._consumer, self._resync_task, *self._background])
 
     def submit(self, change) -> None:
         """Called by the realtime link for every postgres change; never blocks."""

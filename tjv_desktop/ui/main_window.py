@@ -9,7 +9,6 @@ updates the models. Commands go through ``engine.command`` and show through the 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -36,6 +35,7 @@ from tjv_desktop.backend.auth import SignInError
 from tjv_desktop.backend.health import LinkState
 from tjv_desktop.domain.alarms import AlarmSystem
 from tjv_desktop.store import ChangeSet
+from tjv_desktop.tasks import cancel_and_wait
 
 from . import readers
 from .alarm_bar import AlarmBar
@@ -248,12 +248,7 @@ class MainWindow(QMainWindow):
         self._pump_task = asyncio.create_task(self._pump(), name="tjv-ui-pump")
 
     async def stop(self) -> None:
-        tasks = [t for t in (self._pump_task, *self._tasks) if t is not None]
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait([self._pump_task, *self._tasks])
         self.tick.stop()
         self.idle.stop()
         self.alarm_bar.audio.close()  # ends the alarm sound player process

@@ -104,7 +104,8 @@ class PostgresChangesHub:
     async def subscribe(self, sub: ChangeSubscription) -> None:
         state = _Sub(sub, [parse_binding(b) for b in sub.bindings])
         try:
-            await asyncio.wait_for(self._wal.live.wait(), SUBSCRIBE_TIMEOUT)
+            async with asyncio.timeout(SUBSCRIBE_TIMEOUT):
+                await self._wal.live.wait()
         except TimeoutError:
             raise RuntimeError("Realtime was unable to connect to the project database") from None
         self._subs[sub] = state

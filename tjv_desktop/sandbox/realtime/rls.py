@@ -136,7 +136,8 @@ class RlsChecker:
         self._count -= len(idle)
         for session in idle:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(session.conn.close(), 2)
+                async with asyncio.timeout(2):
+                    await session.conn.close()
 
     def reset(self) -> None:
         """Drops the idle sessions (PostgreSQL went away: they are dead); new ones open on demand."""

@@ -99,7 +99,8 @@ class Connection:
     async def _close(self, code: int, message: bytes, abort: bool) -> None:
         if not abort:
             try:
-                await asyncio.wait_for(self.ws.close(code=code, message=message), _CLOSE_TIMEOUT)
+                async with asyncio.timeout(_CLOSE_TIMEOUT):
+                    await self.ws.close(code=code, message=message)
                 return
             except (TimeoutError, ConnectionError):
                 pass  # the peer does not take the close frame: drop the connection

@@ -86,6 +86,9 @@ def test_a_session_with_two_members_in_the_window(qapp, sandbox, artifacts_dir):
             view._members_changed(view.engine.members)
             QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
             window.grab().save(str(artifacts_dir / "session_window.png"))
+            charts = window.detail.charts  # with the dock open, no chart is cut off at the pane's edge
+            for plot in window.detail.plots:
+                assert plot.sceneBoundingRect().right() <= charts.viewport().width() + 0.5, plot.titleLabel.text
             panel.grab().save(str(artifacts_dir / "session_panel.png"))
             assert any("LEADING" in view.members.item(i).text() for i in range(view.members.count()))
             banner.dismiss.click()

@@ -125,6 +125,11 @@ class PatientDetail(QWidget):
             if self.plots:
                 plot.setXLink(self.plots[0])
             self.plots.append(plot)
+        # The graphics layout's own minimum (axes and titles) is not a widget minimum: a narrow pane (the
+        # collaboration dock open) would cut off the right-hand charts. Never cut a chart: the splitter
+        # stops here instead. The margin is for axes that widen with their tick labels.
+        least = self.charts.ci.effectiveSizeHint(Qt.SizeHint.MinimumSize).width()
+        self.charts.setMinimumWidth(math.ceil(least) + 12)
 
         self.tabs = QTabWidget(self)
         self.alerts_list = QListWidget(self)

@@ -849,7 +849,7 @@
         <translation>Gráficas de constantes vitales</translation>
     </message>
     <message>
-        <location line="+40"/>
+        <location line="+45"/>
         <source>Alerts of this patient</source>
         <translation>Alertas de este paciente</translation>
     </message>
@@ -1520,11 +1520,6 @@
         <location line="+1"/>
         <source>Your session ended ({reason}). Patients are not being monitored on this workstation until you sign in again.</source>
         <translation>Su sesión terminó ({reason}). Los pacientes no se vigilan en este puesto hasta que vuelva a iniciar sesión.</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>The monitoring station could not start: {reason}. Patients are not being monitored on this workstation. Try again, or call IT if this repeats.</source>
-        <translation>La estación de monitorización no pudo iniciarse: {reason}. Los pacientes no se están monitorizando en este puesto. Inténtelo de nuevo o avise a informática si se repite.</translation>
     </message>
     <message>
         <location line="+1"/>

@@ -47,16 +47,9 @@ def store_file(folder: Path, server_url: str, user_id: str) -> Path:
     return folder / f"{digest}.sqlite"
 
 
-def _start_problem(exc: Exception) -> str:
-    """A short reason for the user; the log has the traceback."""
-    if isinstance(exc, OSError) and exc.filename:
-        return f"{exc.strerror or exc.__class__.__name__} ({exc.filename})"
-    return str(exc) or exc.__class__.__name__
-
-
 @dataclass
 class Outcome:
-    kind: str  # "quit" | "switch_user" | "session_ended" | "failed"
+    kind: str  # "quit" | "switch_user" | "session_ended"
     reason: str = ""
 
 
@@ -86,25 +79,20 @@ class Startup:
         return await self.run()
 
     async def run(self) -> int:
-        email, message, ask = "", "", False
+        email, message = "", ""
         try:
             while not self._quit.is_set():
                 self.auth = await AuthSession.create(self.url, self.anon_key, self.vault)
-                identity, problem = (None, "") if ask else await self._stored_session(self.auth)
-                message, ask_after_failure, ask = message or problem, ask, False
+                identity, problem = await self._stored_session(self.auth)
+                message = message or problem
                 if identity is None:
-                    identity = await self._ask(self.auth, email, message, error=ask_after_failure)
+                    identity = await self._ask(self.auth, email, message)
                     if identity is None:
                         return 0
                 outcome = await self._monitor(self.auth, identity)
                 if outcome.kind == "quit":
                     return 0
-                if outcome.kind == "failed":
-                    # Not the stored session again (it would fail the same way, in a loop): the user
-                    # reads why, and signs in again once it is fixed.
-                    email, ask = identity.email or "", True
-                    message = _tr("The monitoring station could not start: {reason}. Patients are not being monitored on this workstation. Try again, or call IT if this repeats.").format(reason=outcome.reason)
-                elif outcome.kind == "switch_user":
+                if outcome.kind == "switch_user":
                     email, message = "", _tr("{user} signed out. The next user signs in here.").format(
                         user=identity.email or "")
                 else:
@@ -144,7 +132,7 @@ class Startup:
         return _tr("{user} is not a clinician account: this application is for care teams.").format(
             user=identity.email or "")
 
-    async def _ask(self, auth: AuthSession, email: str, message: str, *, error: bool = False) -> Identity | None:
+    async def _ask(self, auth: AuthSession, email: str, message: str) -> Identity | None:
         """The sign-in window until a clinician signs in (their identity) or the user closes it (None)."""
         from .ui.sign_in import SignInWindow
 
@@ -156,9 +144,7 @@ class Startup:
         attempts: asyncio.Queue[tuple[str, str] | None] = asyncio.Queue()
         window.submitted.connect(lambda e, p: attempts.put_nowait((e, p)))
         window.closed.connect(lambda: attempts.put_nowait(None))
-        if message and error:
-            window.show_error(message)
-        elif message:
+        if message:
             window.show_info(message)
         window.resize(1280, 800)
         window.show()
@@ -210,19 +196,8 @@ class Startup:
                 settle(Outcome("session_ended", event.reason))
 
         auth.add_listener(on_auth)
-        try:
-            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-            window = await monitor.start()
-        except Exception as exc:  # noqa: BLE001 - whatever it was, the user must read it, not a crash
-            log.exception("the monitoring station did not start for %s", identity.email)
-            auth.remove_listener(on_auth)
-            self.monitor = None
-            with contextlib.suppress(Exception):
-                await monitor.stop()  # closes the auth session too
-            if monitor.window is not None:
-                monitor.window.close()
-            self.auth = None
-            return Outcome("failed", _start_problem(exc))
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        window = await monitor.start()
         window.switch_user_requested.connect(lambda: settle(Outcome("switch_user")))
         window.closed.connect(lambda: settle(Outcome("quit")))
         window.resize(1920, 1080)

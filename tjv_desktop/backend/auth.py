@@ -112,10 +112,6 @@ class AuthSession:
     def add_listener(self, listener: Callable[[AuthEvent], None]) -> None:
         self._listeners.append(listener)
 
-    def remove_listener(self, listener: Callable[[AuthEvent], None]) -> None:
-        if listener in self._listeners:
-            self._listeners.remove(listener)
-
     def add_token_listener(self, listener: Callable[[str], None]) -> None:
         """``listener(access_token)`` after every refresh (e.g. the realtime link's ``token_changed``)."""
         self._token_listeners.append(listener)

@@ -46,7 +46,9 @@ def _iso(ts: datetime) -> str:
     return ts.astimezone(UTC).isoformat()
 
 
-class RestGateway:
+class PostgrestApi:
+    """A PostgREST client whose failures come out as ``RestError`` (transient or permanent)."""
+
     def __init__(self, client: AsyncClient):
         self.client = client
 
@@ -55,6 +57,9 @@ class RestGateway:
             return (await query.execute()).data
         except (APIError, httpx.HTTPError, OSError) as exc:
             raise _classify(exc) from exc
+
+
+class RestGateway(PostgrestApi):
 
     async def patients(self) -> list[dict]:
         return await self._run(self.client.table("patients").select("*").order("id"))

@@ -16,8 +16,6 @@ import logging
 import random
 from collections.abc import Callable
 
-import httpx
-from postgrest.exceptions import APIError
 from realtime import AsyncRealtimeChannel
 from supabase import AsyncClient
 
@@ -25,7 +23,7 @@ from ..collab.engine import Me, SessionEngine
 from ..collab.keys import SessionKeyRing
 from ..tasks import cancel_and_wait
 from .realtime import ExtraChannel, RealtimeLink
-from .rest import RestError, _classify
+from .rest import PostgrestApi, RestError
 
 log = logging.getLogger(__name__)
 
@@ -37,16 +35,7 @@ class SessionRefused(RestError):
     """The server does not let this user into the session (not its tenant, not a provider)."""
 
 
-class SessionsApi:
-    def __init__(self, client: AsyncClient):
-        self.client = client
-
-    async def _run(self, query):
-        try:
-            return (await query.execute()).data
-        except (APIError, httpx.HTTPError, OSError) as exc:
-            raise _classify(exc) from exc
-
+class SessionsApi(PostgrestApi):
     async def list_open(self) -> list[dict]:
         """Open sessions of the user's tenant (RLS decides which), newest first."""
         return await self._run(self.client.table("collaboration_sessions").select(LIST_COLUMNS)

@@ -8,8 +8,9 @@ panel, because a lock that hid or silenced alarms would itself be an alarm-syste
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+
+from .tables import sized_font
 
 TITLE_PT = 26
 TEXT_PT = 17
@@ -55,13 +56,6 @@ class IdleWatcher(QObject):
         return False
 
 
-def _font(points: int, bold: bool = False) -> QFont:
-    font = QFont()
-    font.setPointSize(points)
-    font.setBold(bold)
-    return font
-
-
 class LockScreen(QWidget):
     """The panel shown while locked. ``unlock_requested(password)`` when the user submits (Enter or
     the button); the window checks the password and calls ``show_wrong_password`` / ``show_error`` /
@@ -85,43 +79,43 @@ class LockScreen(QWidget):
         self.setAccessibleName(self.tr("Screen locked"))
 
         self.title = QLabel(self.tr("Screen locked — patient details are hidden"), self)
-        self.title.setFont(_font(TITLE_PT, bold=True))
+        self.title.setFont(sized_font(TITLE_PT, bold=True))
         self.title.setAccessibleName(self.tr("Screen locked"))
         self.explain = QLabel(self.tr("Alarms stay live and audible in the bar above. To see patients and "
                                       "respond to alarms, unlock with the password of {user}.").format(
                                           user=user_label or self.tr("the signed-in user")), self)
-        self.explain.setFont(_font(TEXT_PT))
+        self.explain.setFont(sized_font(TEXT_PT))
         self.explain.setWordWrap(True)
         self.locked_at = QLabel(self)
-        self.locked_at.setFont(_font(TEXT_PT - 2))
+        self.locked_at.setFont(sized_font(TEXT_PT - 2))
         self.locked_at.setStyleSheet("color: #cfd8dc;")
 
         self.password_label = QLabel(self.tr("Password:"), self)
-        self.password_label.setFont(_font(TEXT_PT))
+        self.password_label.setFont(sized_font(TEXT_PT))
         self.password_edit = QLineEdit(self)
         self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.password_edit.setFont(_font(TEXT_PT))
+        self.password_edit.setFont(sized_font(TEXT_PT))
         self.password_edit.setMinimumWidth(360)
         self.password_edit.setAccessibleName(self.tr("Password of {user}").format(user=user_label))
         self.password_edit.setPlaceholderText(self.tr("Type your password, then press Enter"))
         self.password_label.setBuddy(self.password_edit)
         self.password_edit.returnPressed.connect(self._submit)
         self.unlock_button = QPushButton(self.tr("Unlock"), self)
-        self.unlock_button.setFont(_font(TEXT_PT))
+        self.unlock_button.setFont(sized_font(TEXT_PT))
         self.unlock_button.setAccessibleName(self.tr("Unlock"))
         self.unlock_button.setDefault(True)
         self.unlock_button.clicked.connect(self._submit)
         self.switch_button = QPushButton(self.tr("Switch user…"), self)
-        self.switch_button.setFont(_font(TEXT_PT))
+        self.switch_button.setFont(sized_font(TEXT_PT))
         self.switch_button.setAccessibleName(self.tr("Switch user"))
         self.switch_button.clicked.connect(self._switch_user)
         self.switch_hint = QLabel(self.tr("Someone else taking over this workstation?"), self)
-        self.switch_hint.setFont(_font(TEXT_PT - 2))
+        self.switch_hint.setFont(sized_font(TEXT_PT - 2))
         self.switch_hint.setStyleSheet("color: #cfd8dc;")
         self.switch_hint.setBuddy(self.switch_button)
 
         self.message = QLabel(self)
-        self.message.setFont(_font(TEXT_PT, bold=True))
+        self.message.setFont(sized_font(TEXT_PT, bold=True))
         self.message.setWordWrap(True)
         self.message.setAccessibleName(self.tr("Unlock message"))
         self.message.hide()

@@ -8,20 +8,14 @@ session could not be used, a refused password, an unreachable server. It never c
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QCloseEvent, QFont
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from .. import __version__
+from .tables import sized_font
 
 TITLE_PT = 28
 TEXT_PT = 17
-
-
-def _font(points: int, bold: bool = False) -> QFont:
-    font = QFont()
-    font.setPointSize(points)
-    font.setBold(bold)
-    return font
 
 
 class SignInWindow(QWidget):
@@ -47,9 +41,9 @@ class SignInWindow(QWidget):
         self._closing_by_flow = False
 
         self.title = QLabel(self.tr("TJV Desktop"), self)
-        self.title.setFont(_font(TITLE_PT, bold=True))
+        self.title.setFont(sized_font(TITLE_PT, bold=True))
         self.subtitle = QLabel(self.tr("Sign in to monitor your patients."), self)
-        self.subtitle.setFont(_font(TEXT_PT))
+        self.subtitle.setFont(sized_font(TEXT_PT))
 
         self.server_label = QLabel(self.tr("Server:"), self)
         self.server_value = QLabel(server_url, self)
@@ -67,29 +61,29 @@ class SignInWindow(QWidget):
         self.password_edit.setAccessibleName(self.tr("Password"))
         self.password_edit.setPlaceholderText(self.tr("Type your password, then press Enter"))
         for w in (self.server_label, self.server_value, self.server_note, self.email_edit, self.password_edit):
-            w.setFont(_font(TEXT_PT if w is not self.server_note else TEXT_PT - 3))
+            w.setFont(sized_font(TEXT_PT if w is not self.server_note else TEXT_PT - 3))
         self.email_edit.setMinimumWidth(460)
         self.email_edit.returnPressed.connect(self.password_edit.setFocus)
         self.password_edit.returnPressed.connect(self._submit)
 
         self.sign_in_button = QPushButton(self.tr("Sign in"), self)
-        self.sign_in_button.setFont(_font(TEXT_PT, bold=True))
+        self.sign_in_button.setFont(sized_font(TEXT_PT, bold=True))
         self.sign_in_button.setAccessibleName(self.tr("Sign in"))
         self.sign_in_button.setDefault(True)
         self.sign_in_button.clicked.connect(self._submit)
 
         self.message = QLabel(self)
-        self.message.setFont(_font(TEXT_PT, bold=True))
+        self.message.setFont(sized_font(TEXT_PT, bold=True))
         self.message.setWordWrap(True)
         self.message.setAccessibleName(self.tr("Sign-in message"))
         self.message.hide()
         self.note = QLabel(note, self)
-        self.note.setFont(_font(TEXT_PT - 3))
+        self.note.setFont(sized_font(TEXT_PT - 3))
         self.note.setWordWrap(True)
         self.note.setStyleSheet("color: #b0bec5;")
         self.note.setVisible(bool(note))
         self.version = QLabel(self.tr("Version {version}").format(version=__version__), self)
-        self.version.setFont(_font(TEXT_PT - 5))
+        self.version.setFont(sized_font(TEXT_PT - 5))
         self.version.setStyleSheet("color: #90a4ae;")
 
         form = QFormLayout()
@@ -103,7 +97,7 @@ class SignInWindow(QWidget):
         email_label = QLabel(self.tr("E-mail:"), self)
         password_label = QLabel(self.tr("Password:"), self)
         for label, edit in ((email_label, self.email_edit), (password_label, self.password_edit)):
-            label.setFont(_font(TEXT_PT))
+            label.setFont(sized_font(TEXT_PT))
             label.setBuddy(edit)
             form.addRow(label, edit)
         button_row = QHBoxLayout()

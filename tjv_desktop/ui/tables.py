@@ -17,6 +17,14 @@ from PySide6.QtWidgets import (
 TABLE_FONT_PT = 14
 
 
+def sized_font(points: int, bold: bool = False) -> QFont:
+    """The application font at ``points``, bold or not: the full-screen panels' large type."""
+    font = QFont()
+    font.setPointSize(points)
+    font.setBold(bold)
+    return font
+
+
 def apply_dark_palette(app: QApplication) -> None:
     """A dark theme for night shifts: colour is kept for alarm coding."""
     app.setStyle("Fusion")

@@ -40,10 +40,10 @@ admx: bootstrap
 	.venv/bin/python packaging/windows/policy/make_admx.py
 
 # Translations (i18n/README.md): lupdate refreshes the Qt Linguist sources from every module of
-# tjv_desktop/ui/, lrelease compiles them to the .qm files the app loads (generated, gitignored;
+# tjv_desktop/ui/ and tjv_desktop/app/, lrelease compiles them to the .qm files the app loads (generated, gitignored;
 # bootstrap also compiles them when missing or older than their .ts).
 TS_FILES := i18n/tjv_desktop_en.ts i18n/tjv_desktop_es.ts
-UI_SOURCES = $(sort $(wildcard tjv_desktop/ui/*.py))
+UI_SOURCES = $(sort $(wildcard tjv_desktop/ui/*.py tjv_desktop/app/*.py))
 
 translations: bootstrap
 	.venv/bin/pyside6-lupdate -silent $(UI_SOURCES) -no-obsolete -locations relative -source-language en \

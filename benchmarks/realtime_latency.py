@@ -182,7 +182,7 @@ async def run_writer(sb, args) -> dict:
 
 
 async def scenario_hub(sb, n: int, args) -> dict:
-    from tjv_desktop.sandbox.realtime.changes import ChangeSubscription, PostgresChangesHub
+    from tjv_sandbox.realtime.changes import ChangeSubscription, PostgresChangesHub
 
     hub = PostgresChangesHub(sb.ctx)
     await hub.start()
@@ -265,7 +265,7 @@ def report(mode: str, n: int, args, wrote: dict, received: int, summary: dict, e
 
 
 async def main(args) -> dict:
-    from tjv_desktop.sandbox.server import Sandbox
+    from tjv_sandbox.server import Sandbox
 
     root = Path(tempfile.mkdtemp(prefix="tjv-rt-bench-", dir="/tmp"))
     root.chmod(0o711)
@@ -278,7 +278,7 @@ async def main(args) -> dict:
         for n in args.subscribers:
             for mode in args.mode:
                 if mode == "ws" and not has_ws:
-                    print("ws: skipped (tjv_desktop.sandbox.realtime has no setup yet)", flush=True)
+                    print("ws: skipped (tjv_sandbox.realtime has no setup yet)", flush=True)
                     continue
                 results.append(await (scenario_hub if mode == "hub" else scenario_ws)(sb, n, args))
     finally:
@@ -291,7 +291,7 @@ async def main(args) -> dict:
 
 def _has_protocol_side() -> bool:
     try:
-        from tjv_desktop.sandbox import realtime
+        from tjv_sandbox import realtime
     except ImportError:
         return False
     return hasattr(realtime, "setup")

@@ -44,7 +44,7 @@ want=$(sha256sum pyproject.toml | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "bootstrap: installing Python dependencies into .venv"
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e '.[test,packaging]'
+  .venv/bin/python -m pip install -q -e '.[sandbox,test,packaging]'
   echo "$want" > "$stamp"
 fi
 

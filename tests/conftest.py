@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.sandbox import make_data_root, start_sandbox, stop_sandbox
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # The alarm tones' player connects to this PulseAudio server: none, so the suite never sounds on a
 # developer's speakers. tests/test_alarm_audio.py gives its players a private server instead.
@@ -18,18 +20,11 @@ os.environ["PULSE_SERVER"] = "unix:/nonexistent/tjv-tests-play-no-sound"
 ARTIFACTS = Path(os.environ.get("TJV_ARTIFACTS", Path(__file__).resolve().parents[1] / "artifacts"))
 
 
-def make_data_root(prefix: str) -> Path:
-    """A folder PostgreSQL can reach even when the tests run as root (it then runs as `postgres`)."""
-    path = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
-    path.chmod(0o711)
-    return path
-
-
 @pytest.fixture(scope="session")
 def pg_cluster():
     """A private cluster with bootstrap, migrations and seed applied. Yields ClusterInfo."""
-    from tjv_desktop.sandbox.database import prepare_database
-    from tjv_desktop.sandbox.postgres import PostgresCluster
+    from tjv_sandbox.database import prepare_database
+    from tjv_sandbox.postgres import PostgresCluster
 
     root = make_data_root("tjv-pg-")
     cluster = PostgresCluster(root / "db")
@@ -42,115 +37,10 @@ def pg_cluster():
         shutil.rmtree(root, ignore_errors=True)
 
 
-def fresh_database(pg_cluster, name: str):
-    """Context manager: a new database ``name`` in the session cluster, prepared like the sandbox's
-    (bootstrap, migrations, seed), dropped afterwards. Yields its superuser DSN. Tests that count rows
-    or tables use one so that other tests sharing the cluster cannot disturb them."""
-    import contextlib
-
-    import asyncpg
-
-    from tjv_desktop.sandbox.database import prepare_database
-
-    async def recreate(create: bool) -> None:
-        conn = await asyncpg.connect(pg_cluster.dsn())
-        try:
-            await conn.execute(f'drop database if exists "{name}" with (force)')
-            if create:
-                await conn.execute(f'create database "{name}"')
-        finally:
-            await conn.close()
-
-    @contextlib.contextmanager
-    def manager():
-        asyncio.run(recreate(True))
-        dsn = pg_cluster.dsn(database=name)
-        asyncio.run(prepare_database(dsn))
-        try:
-            yield dsn
-        finally:
-            asyncio.run(recreate(False))
-
-    return manager()
-
-
 @pytest.fixture
 def artifacts_dir() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
-
-
-class SandboxHandle:
-    """A running ``tjv-sandbox`` process, as its ready line describes it."""
-
-    def __init__(self, proc, ready: dict, data_dir: Path):
-        self.proc = proc
-        self.ready = ready
-        self.data_dir = data_dir
-        self.url: str = ready["url"]
-        self.anon_key: str = ready["anon_key"]
-        self.service_role_key: str = ready["service_role_key"]
-        self.db_url: str = ready["db_url"]
-        self.users: list[dict] = ready["users"]
-
-    def user(self, email: str) -> dict:
-        return next(u for u in self.users if u["email"] == email)
-
-    def sign_in(self, email: str) -> dict:
-        """Token response (access_token, refresh_token, user, …) for a demo user."""
-        import httpx
-
-        r = httpx.post(f"{self.url}/auth/v1/token?grant_type=password", headers={"apikey": self.anon_key},
-                       json={"email": email, "password": self.user(email)["password"]}, timeout=10)
-        r.raise_for_status()
-        return r.json()
-
-    def restart_postgres(self) -> None:
-        import httpx
-
-        r = httpx.post(f"{self.url}/sandbox/v1/restart-postgres",
-                       headers={"apikey": self.service_role_key, "Authorization": f"Bearer {self.service_role_key}"},
-                       timeout=60)
-        r.raise_for_status()
-
-
-def start_sandbox(data_dir: Path, *extra: str, timeout: float = 60.0) -> SandboxHandle:
-    """Starts ``tjv-sandbox`` on ``data_dir`` and waits for its ready line (stderr goes to a log file)."""
-    import json
-    import selectors
-    import subprocess
-    import sys
-    import time
-
-    log = open(data_dir.parent / f"{data_dir.name}.log", "ab")  # noqa: SIM115 - owned by the process
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tjv_desktop.sandbox.cli", "--data-dir", str(data_dir), *extra],
-        stdout=subprocess.PIPE, stderr=log, text=True,
-    )
-    sel = selectors.DefaultSelector()
-    sel.register(proc.stdout, selectors.EVENT_READ)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if sel.select(timeout=0.5):
-            line = proc.stdout.readline()
-            if line:
-                return SandboxHandle(proc, json.loads(line), data_dir)
-        if proc.poll() is not None:
-            break
-    proc.kill()
-    raise RuntimeError(f"tjv-sandbox did not become ready; see {log.name}")
-
-
-def stop_sandbox(handle: SandboxHandle) -> int:
-    import signal
-    import subprocess
-
-    handle.proc.send_signal(signal.SIGTERM)
-    try:
-        return handle.proc.wait(30)
-    except subprocess.TimeoutExpired:
-        handle.proc.kill()
-        return handle.proc.wait(10)
 
 
 @pytest.fixture(scope="session")

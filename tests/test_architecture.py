@@ -12,9 +12,9 @@ PACKAGE = Path(__file__).resolve().parents[1] / "tjv_desktop"
 QT = ("PySide6", "pyqtgraph", "qasync", "shiboken6")
 SUPABASE = ("supabase", "supabase_auth", "supabase_functions", "realtime", "postgrest", "gotrue", "storage3")
 # Packages that must stay free of Qt (no widgets, no event loop of Qt's).
-QT_FREE = ("domain", "store", "sync", "backend", "sandbox", "collab")
+QT_FREE = ("domain", "store", "sync", "backend", "collab")
 # Where the Supabase client libraries may be imported.
-SUPABASE_ALLOWED = ("backend", "sandbox")
+SUPABASE_ALLOWED = ("backend",)
 
 
 def imports_of(path: Path) -> set[str]:
@@ -49,7 +49,7 @@ def uses(names: set[str], roots: tuple[str, ...]) -> list[str]:
 
 def test_the_scan_sees_the_package():
     layers = {layer for layer, _ in modules()}
-    assert {"domain", "store", "sync", "backend", "ui", "sandbox"} <= layers
+    assert {"domain", "store", "sync", "backend", "collab", "ui", "app"} <= layers
     assert uses(imports_of(PACKAGE / "ui" / "main_window.py"), QT), "the scan must see Qt where it is"
     assert uses(imports_of(PACKAGE / "backend" / "auth.py"), SUPABASE), "and supabase where it is"
 
@@ -66,11 +66,9 @@ def test_supabase_client_libraries_only_in_backend_and_the_sandbox():
     assert offenders == []
 
 
-def test_the_sandbox_never_uses_the_client_application():
-    client = ("tjv_desktop.ui", "tjv_desktop.app", "tjv_desktop.startup", "tjv_desktop.sync", "tjv_desktop.store")
-    offenders = [(str(p.relative_to(PACKAGE)), sorted(n for n in imports_of(p) if n.startswith(client)))
-                 for layer, p in modules() if layer == "sandbox"
-                 and any(n.startswith(client) for n in imports_of(p))]
+def test_the_app_never_imports_the_sandbox():
+    offenders = [str(p.relative_to(PACKAGE)) for _, p in modules()
+                 if any(n.split(".")[0] == "tjv_sandbox" for n in imports_of(p))]
     assert offenders == []
 
 

@@ -3,7 +3,7 @@
 
 import sys
 
-from tjv_desktop.cli import main
+from tjv_desktop.app.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

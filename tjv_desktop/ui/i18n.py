@@ -62,7 +62,7 @@ def install_translator(app: QCoreApplication, language: str | None = None) -> st
     """Installs the catalogues of ``language`` (default: from the settings) on ``app``; returns the
     language in use. English needs no catalogue (the sources are English). Calling it again switches."""
     if language is None:
-        from tjv_desktop.settings import Settings
+        from tjv_desktop.app.settings import Settings
 
         language = Settings.load().value("language")
     language = choose_language(language)

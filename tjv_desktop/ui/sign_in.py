@@ -1,6 +1,6 @@
 """The sign-in window of ``tjv-desktop`` on a configured server.
 
-It only collects the e-mail and password and shows what the start-up flow (``tjv_desktop.startup``)
+It only collects the e-mail and password and shows what the start-up flow (``tjv_desktop.app.startup``)
 tells it: the server it will talk to (and that IT set it, when machine policy locks it), why a stored
 session could not be used, a refused password, an unreachable server. It never checks anything itself.
 """

@@ -1,0 +1,34 @@
+"""Every keyboard shortcut of the window does one thing: a sequence bound twice is ambiguous in Qt and
+then does nothing at all (Ctrl+Shift+A was both audio pause and accept responsibility)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from PySide6.QtGui import QShortcut
+from PySide6.QtWidgets import QAbstractButton
+
+from tests.support.gui import StoreOnlyEngine, run_qt
+from tjv_desktop.sync.worker import StoreWorker
+from tjv_desktop.ui.main_window import MainWindow
+
+
+def test_no_shortcut_is_bound_twice(qapp):
+    async def scenario():
+        worker = StoreWorker(None, None)
+        await worker.open()
+        window = MainWindow(StoreOnlyEngine(worker), worker, "prov-1", "prov-1", user_label="test")
+        try:
+            await window.start()
+            sequences = [s.key().toString() for s in window.findChildren(QShortcut) if s.isEnabled()]
+            sequences += [b.shortcut().toString() for b in window.findChildren(QAbstractButton)
+                          if not b.shortcut().isEmpty()]
+            assert "Ctrl+Shift+A" in sequences and "Ctrl+Shift+T" in sequences
+            doubled = {s: n for s, n in Counter(sequences).items() if n > 1}
+            assert doubled == {}, doubled
+        finally:
+            await window.stop()
+            window.close()
+            await worker.close()
+
+    run_qt(qapp, scenario)

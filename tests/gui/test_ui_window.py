@@ -1,0 +1,166 @@
+"""The real window: against the sandbox with the real engine (alert in, keyboard acknowledge out), and
+screenshots of a populated census and a patient's charts.
+
+Async work runs on a qasync loop created per test (no pytest-asyncio hook, so the non-Qt async tests
+keep their default loop); no blocking qtbot waits, and every wait has a deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from datetime import UTC, datetime
+
+import asyncpg
+import pytest
+from keyring.backends import fail
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+from tests.support.gui import StoreOnlyEngine, populate, run_qt, until
+from tests.support.station import NURSE, PASSWORD
+from tjv_desktop.app.station import Monitor
+from tjv_desktop.backend.health import LinkState
+from tjv_desktop.store import LocalStore
+from tjv_desktop.sync.worker import StoreWorker
+from tjv_desktop.ui.main_window import MainWindow
+from tjv_desktop.ui.tables import apply_dark_palette
+
+
+@pytest.mark.sandbox
+def test_an_alert_raised_in_the_database_shows_and_a_keyboard_acknowledge_reaches_the_server(qapp, sandbox):
+    async def scenario():
+        monitor = Monitor(sandbox.url, sandbox.anon_key, NURSE, PASSWORD, keyring_backend=fail.Keyring(),
+                          probe_deadline=3.0)
+        conn = await asyncpg.connect(sandbox.db_url)
+        try:
+            window = await monitor.start()
+            window.resize(1600, 1000)
+            window.show()
+            await until(lambda: window.link_state is LinkState.CONNECTED, 20, "the link connects")
+            await until(lambda: window.census_model.rowCount() > 0, 10, "the census fills")
+            patient_id = sorted(window.census_model.keys())[0]
+            await conn.execute("select resolve_alerts($1, 'tachycardia')", uuid.UUID(patient_id))
+            alert_id = str(await conn.fetchval(
+                "select id from raise_alert($1,'high','tachycardia','Heart rate 135 /min (limit 130 /min)',"
+                "135,130,'/min') where provider_id = $2", uuid.UUID(patient_id), uuid.UUID(window.provider_id)))
+
+            await until(lambda: window.alerts_model.row(alert_id) is not None, 10, "the alert is listed")
+            assert window.alerts_model.row(alert_id)["state"] == "active"
+            assert window.census_model.row(patient_id)["top_priority"] == "high"
+
+            assert window.select_alert(alert_id)
+            window.alerts_view.setFocus()
+            QTest.keyClick(window.alerts_view, Qt.Key.Key_A)
+            await until(lambda: window.alerts_model.row(alert_id)["state"] == "acknowledged", 1.0,
+                        "the list shows 'acknowledged' at once")
+
+            deadline = time.monotonic() + 10
+            while (state := await conn.fetchval("select state from patient_alerts where id = $1",
+                                                uuid.UUID(alert_id))) != "acknowledged":
+                assert time.monotonic() < deadline, f"the server still says {state!r}"
+                await asyncio.sleep(0.1)
+            await until(lambda: not window.alerts_model.row(alert_id)["pending_action_id"], 10,
+                        "the server's row replaces the pending command")
+        finally:
+            await conn.close()
+            await monitor.stop()
+            if monitor.window is not None:
+                monitor.window.close()
+
+    run_qt(qapp, scenario)
+
+
+# --- screenshots on a populated store -----------------------------------------------------------------
+
+def test_screenshots_of_the_census_and_of_a_patients_charts(qapp, artifacts_dir):
+    async def scenario():
+        worker = StoreWorker(None, None)
+        await worker.open()
+        engine = StoreOnlyEngine(worker)
+        window = None
+        try:
+            await worker.call(LocalStore.apply_batch, populate(datetime.now(UTC)))
+            apply_dark_palette(qapp)
+            window = MainWindow(engine, worker, "prov-1", "prov-1", user_label=NURSE,
+                                store_note="Local copy kept in memory only (no secure keyring)")
+            engine.window = window
+            await window.start()
+            window.set_link_state(LinkState.CONNECTED)
+            window.resize(1920, 1080)
+            window.show()
+            assert window.census_model.rowCount() == 40
+            worst = window.census_proxy.key_at(0)
+            assert window.census_model.row(worst)["top_priority"] == "high"
+            window.select_patient(worst)
+            await until(lambda: window.detail.patient_id == worst, 5, "the detail loads")
+            await until(lambda: window.detail.curves["heart_rate"].getData()[0] is not None, 5,
+                        "the 2 Hz chart timer draws the heart-rate curve")
+            assert window.grab().save(str(artifacts_dir / "main_window.png"))
+            window.detail.set_hours(24)
+            assert window.detail.grab().save(str(artifacts_dir / "patient_detail.png"))
+        finally:
+            if window is not None:
+                await window.stop()
+                window.close()
+            await worker.close()
+
+    run_qt(qapp, scenario)
+
+
+@pytest.mark.sandbox
+def test_the_shown_patients_channel_brings_their_messages_and_care_plan_live(qapp, sandbox):
+    async def scenario():
+        monitor = Monitor(sandbox.url, sandbox.anon_key, NURSE, PASSWORD, keyring_backend=fail.Keyring(),
+                          probe_deadline=3.0)
+        conn = await asyncpg.connect(sandbox.db_url)
+        try:
+            window = await monitor.start()
+            window.resize(1600, 1000)
+            window.show()
+            link = monitor.core.link
+            await until(lambda: window.link_state is LinkState.CONNECTED, 20, "the link connects")
+            await until(lambda: window.census_model.rowCount() >= 2, 10, "the census fills")
+            shown, other = sorted(window.census_model.keys())[:2]
+            window.select_patient(shown)
+            await until(lambda: window.detail.patient_id == shown, 5, "the detail loads")
+            await until(lambda: link.patient_channel == f"patient:{shown}", 5, "the patient's channel opens")
+            await until(lambda: link._patient_channel.channel is not None, 10, "and is joined")
+            via: list[tuple[str, str]] = []  # (channel, table) of every change the link delivers
+            deliver = link._on_change
+            link._on_change = lambda change: (via.append((change.channel, change.table)), deliver(change))
+            resyncs = monitor.core.health.last_resync_at
+            await until(lambda: monitor.core.health.last_resync_at != resyncs, 10,
+                        "joining asks for a resync")
+
+            body = f"Knee swelling worse since this morning ({uuid.uuid4().hex[:6]})"
+            elsewhere = f"Other patient's message ({uuid.uuid4().hex[:6]})"
+            for pid, text in ((shown, body), (other, elsewhere)):
+                await conn.execute(
+                    "insert into messages (tenant_id, patient_id, sender_role, body) "
+                    "select tenant_id, id, 'patient', $2 from patients where id = $1", uuid.UUID(pid), text)
+            await conn.execute(
+                "insert into care_plans (tenant_id, patient_id, title, goals) select tenant_id, id, "
+                "'Swelling protocol', '[\"Ice 20 min every 2 h\"]'::jsonb from patients where id = $1",
+                uuid.UUID(shown))
+            await until(lambda: body in window.detail.messages.toPlainText(), 10,
+                        "the patient's new message shows while their detail is open")
+            await until(lambda: "Ice 20 min every 2 h" in window.detail.care_plan.toPlainText(), 10,
+                        "and the care plan change")
+            assert elsewhere not in window.detail.messages.toPlainText()
+            assert (f"patient:{shown}", "messages") in via and (f"patient:{shown}", "care_plans") in via, \
+                "they came on the patient's channel, live"
+
+            window.select_patient(other)
+            await until(lambda: link.patient_channel == f"patient:{other}", 5, "the channel follows the selection")
+            assert f"patient:{shown}" not in link._extras, "the previous patient's channel is closed"
+            await until(lambda: elsewhere in window.detail.messages.toPlainText(), 10,
+                        "the other patient's message is in their detail")
+        finally:
+            await conn.close()
+            await monitor.stop()
+            if monitor.window is not None:
+                monitor.window.close()
+
+    run_qt(qapp, scenario, timeout=90)

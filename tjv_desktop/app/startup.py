@@ -1,0 +1,220 @@
+"""``tjv-desktop`` on the configured server: a stored session or the sign-in window, then the station.
+
+The loop a shared workstation needs: resume the session kept in the keyring without a password; if
+there is none (or the server refuses it) ask in the sign-in window; run the monitoring window; when the
+user switches user (from the lock screen) sign out and ask again; when the server ends the session, say
+so and ask again; when the user closes the window, quit.
+
+Each user has their own local store file (named from the server and the user id), so the next user of
+the workstation never sees the previous user's patients, even offline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..backend.auth import AuthEvent, AuthSession, AuthState, Identity, SignInError
+from ..backend.vault import Vault
+from .qt import prepare_app, quit_on_signals
+from .settings import Settings
+from .station import Monitor, alarm_system_from
+
+log = logging.getLogger(__name__)
+
+
+def _tr(text: str) -> str:
+    from PySide6.QtCore import QCoreApplication
+
+    return QCoreApplication.translate("startup", text)
+
+
+def sign_in_problem(exc: SignInError) -> str:
+    """What the user reads for a failed sign-in, in their language."""
+    if exc.kind == "credentials":
+        return _tr("Wrong e-mail or password. Check both and try again.")
+    if exc.kind == "unreachable":
+        return _tr("The server could not be reached. Check the network connection and try again.")
+    return _tr("The server refused the sign-in: {reason}").format(reason=str(exc))
+
+
+def store_file(folder: Path, server_url: str, user_id: str) -> Path:
+    """The user's own encrypted store on this workstation."""
+    digest = hashlib.sha256(f"{server_url.rstrip('/')}\n{user_id}".encode()).hexdigest()[:24]
+    return folder / f"{digest}.sqlite"
+
+
+@dataclass
+class Outcome:
+    kind: str  # "quit" | "switch_user" | "session_ended"
+    reason: str = ""
+
+
+class Startup:
+    """One workstation's application loop. ``sign_in_window`` and ``monitor`` are the current screens
+    (for tests); ``quit()`` ends the loop."""
+
+    def __init__(self, settings: Settings, *, keyring_backend=None, probe_deadline: float | None = None,
+                 idle_lock_seconds: float | None = None):
+        self.settings = settings
+        self.url, self.anon_key = settings.value("server_url"), settings.value("anon_key")
+        self.vault = Vault(self.url, backend=keyring_backend)
+        self.probe_deadline = probe_deadline or float(settings.value("probe_deadline_seconds"))
+        self.idle_lock_seconds = idle_lock_seconds or settings.value("idle_lock_minutes") * 60.0
+        self.sign_in_window = None
+        self.monitor: Monitor | None = None
+        self.auth: AuthSession | None = None
+        self._quit = asyncio.Event()
+
+    def quit(self) -> None:
+        self._quit.set()
+
+    async def run_app(self) -> int:
+        """Entry point under ``qasync.run``: the application's language and palette, then the loop."""
+        prepare_app()
+        quit_on_signals(self._quit)
+        return await self.run()
+
+    async def run(self) -> int:
+        email, message = "", ""
+        try:
+            while not self._quit.is_set():
+                self.auth = await AuthSession.create(self.url, self.anon_key, self.vault)
+                identity, problem = await self._stored_session(self.auth)
+                message = message or problem
+                if identity is None:
+                    identity = await self._ask(self.auth, email, message)
+                    if identity is None:
+                        return 0
+                outcome = await self._monitor(self.auth, identity)
+                if outcome.kind == "quit":
+                    return 0
+                if outcome.kind == "switch_user":
+                    email, message = "", _tr("{user} signed out. The next user signs in here.").format(
+                        user=identity.email or "")
+                else:
+                    email = identity.email or ""
+                    message = _tr("Your session ended ({reason}). Patients are not being monitored on this workstation until you sign in again.").format(reason=outcome.reason)
+            return 0
+        finally:
+            await self._close_screens()
+
+    async def _close_screens(self) -> None:
+        if self.sign_in_window is not None:
+            self.sign_in_window.close_for_flow()
+            self.sign_in_window = None
+        if self.monitor is not None:
+            monitor, self.monitor = self.monitor, None
+            await monitor.stop()
+            if monitor.window is not None:
+                monitor.window.close()
+        elif self.auth is not None:
+            await self.auth.close()
+
+    async def _stored_session(self, auth: AuthSession) -> tuple[Identity | None, str]:
+        try:
+            identity = await auth.restore()
+        except SignInError as exc:
+            log.warning("stored session not resumed: %s", exc)
+            return None, sign_in_problem(exc)
+        if identity is not None and not identity.provider_id:
+            await auth.sign_out()
+            return None, self._not_a_clinician(identity)
+        if identity is not None:
+            log.info("resumed the stored session of %s", identity.email)
+        return identity, ""
+
+    @staticmethod
+    def _not_a_clinician(identity: Identity) -> str:
+        return _tr("{user} is not a clinician account: this application is for care teams.").format(
+            user=identity.email or "")
+
+    async def _ask(self, auth: AuthSession, email: str, message: str) -> Identity | None:
+        """The sign-in window until a clinician signs in (their identity) or the user closes it (None)."""
+        from ..ui.sign_in import SignInWindow
+
+        note = "" if self.vault.secure else _tr(
+            "This workstation has no secure keyring: you will be asked for your password at every start, and the local copy of patient data is kept in memory only.")
+        window = SignInWindow(self.url, server_locked=self.settings.is_locked("server_url"), email=email,
+                              note=note)
+        self.sign_in_window = window
+        attempts: asyncio.Queue[tuple[str, str] | None] = asyncio.Queue()
+        window.submitted.connect(lambda e, p: attempts.put_nowait((e, p)))
+        window.closed.connect(lambda: attempts.put_nowait(None))
+        if message:
+            window.show_info(message)
+        window.resize(1280, 800)
+        window.show()
+        quit_wait = asyncio.ensure_future(self._quit.wait())
+        try:
+            while True:
+                attempt = asyncio.ensure_future(attempts.get())
+                await asyncio.wait({attempt, quit_wait}, return_when=asyncio.FIRST_COMPLETED)
+                if not attempt.done():
+                    attempt.cancel()
+                    return None
+                if attempt.result() is None:
+                    self._quit.set()
+                    return None
+                typed_email, password = attempt.result()
+                try:
+                    identity = await auth.sign_in(typed_email, password)
+                except SignInError as exc:
+                    log.info("sign-in of %s refused: %s", typed_email, exc)
+                    window.show_error(sign_in_problem(exc))
+                    continue
+                if not identity.provider_id:
+                    await auth.sign_out()
+                    window.show_error(self._not_a_clinician(identity))
+                    continue
+                log.info("signed in as %s", identity.email)
+                return identity
+        finally:
+            quit_wait.cancel()
+            if self.sign_in_window is window and not self._quit.is_set():
+                window.close_for_flow()
+                self.sign_in_window = None
+
+    async def _monitor(self, auth: AuthSession, identity: Identity) -> Outcome:
+        folder = Path(self.settings.value("store_path"))
+        monitor = Monitor(self.url, self.anon_key, auth=auth, vault=self.vault,
+                          store=store_file(folder, self.url, identity.user_id),
+                          probe_deadline=self.probe_deadline, idle_lock_seconds=self.idle_lock_seconds,
+                          alarm_system=alarm_system_from(self.settings))
+        self.monitor = monitor
+        outcome: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+
+        def settle(result: Outcome) -> None:
+            if not outcome.done():
+                outcome.set_result(result)
+
+        def on_auth(event: AuthEvent) -> None:
+            if event.state is AuthState.SIGNED_OUT:
+                settle(Outcome("session_ended", event.reason))
+
+        auth.add_listener(on_auth)
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        window = await monitor.start()
+        window.switch_user_requested.connect(lambda: settle(Outcome("switch_user")))
+        window.closed.connect(lambda: settle(Outcome("quit")))
+        window.resize(1920, 1080)
+        window.showMaximized()
+        quit_wait = asyncio.ensure_future(self._quit.wait())
+        try:
+            await asyncio.wait({outcome, quit_wait}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            quit_wait.cancel()
+        result = outcome.result() if outcome.done() else Outcome("quit")
+        log.info("monitoring of %s ends: %s %s", identity.email, result.kind, result.reason)
+        if result.kind == "switch_user":
+            with contextlib.suppress(Exception):  # offline: the session is still forgotten locally
+                await auth.sign_out()
+        self.monitor = None
+        await monitor.stop()  # closes the auth session too
+        self.auth = None
+        window.close()
+        return result

@@ -1,0 +1,102 @@
+"""The station: vault, store worker, auth, sync engine, realtime link and the window, started and stopped
+together (``Monitor``). The sign-in loop (``startup.py``), the demo (``demo.py``) and the GUI tests build
+it here; nothing else wires the window to the engine.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from ..backend.auth import AuthSession, AuthState
+from ..backend.vault import Vault
+from ..domain.alarms import AlarmSystem, TechnicalPolicy
+from .qt import QT_TR
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class Monitor:
+    """Vault, store worker, auth, sync engine, realtime link and the window, started and stopped together.
+
+    Either signs in itself (``email``/``password``, the demo and the tests) or takes an ``auth`` session
+    the sign-in window already opened (``tjv_desktop.app.startup``)."""
+
+    def __init__(self, url: str, anon_key: str, email: str = "", password: str = "", *,
+                 auth: AuthSession | None = None, vault: Vault | None = None, store: Path | None = None,
+                 keyring_backend=None, probe_deadline: float = 10.0, idle_lock_seconds: float = 600.0,
+                 alarm_system: AlarmSystem | None = None):
+        from .core import ClientCore
+
+        self.email, self._password = email, password
+        self.idle_lock_seconds = idle_lock_seconds
+        self.alarm_system = alarm_system
+        self.core = ClientCore(url, anon_key, vault or Vault(url, backend=keyring_backend), store_path=store,
+                               probe_deadline=probe_deadline, auth=auth)
+        self.window = None
+
+    async def start(self):
+        from ..ui.main_window import MainWindow
+
+        core = self.core
+        await core.open()
+        note = "" if core.worker.persistent else QT_TR("Local copy kept in memory only (no secure keyring)")
+        identity = core.auth.identity if core.auth.state is AuthState.SIGNED_IN else None
+        if identity is None:
+            identity = await core.auth.restore()
+            if identity is None or (identity.email or "").lower() != self.email.lower():
+                identity = await core.auth.sign_in(self.email, self._password)
+        if not identity.provider_id:
+            raise PermissionError(f"{identity.email} is not a provider")
+        engine = core.build(identity)
+        self.window = MainWindow(engine, core.worker, identity.provider_id, identity.provider_id,
+                                 user_label=identity.email or "", store_note=note,
+                                 idle_lock_seconds=self.idle_lock_seconds, verify_password=self.verify_password,
+                                 alarm_system=self.alarm_system)
+        core.change_listeners.append(self.window.handle_changes)
+        self.window.health_launcher.set_health(core.health)
+        self.window.watch_patient = core.link.watch_patient
+        core.state_listeners.append(self.window.set_link_state)
+        self._add_collaboration()
+        await self.window.start()
+        core.run()
+        return self.window
+
+    def _add_collaboration(self) -> None:
+        """Issue 6: the sessions dock and the announcement banner, hooked into the window in one place."""
+        from ..ui.announcements import AnnouncementBanner
+        from ..ui.sessions import SessionsPanel
+
+        window = self.window
+
+        def patient_name(patient_id: str) -> str | None:
+            row = window.census_model.row(patient_id)
+            return row.get("name") if row else None
+
+        panel = SessionsPanel(self.core.sessions, patient_name)
+        banner = AnnouncementBanner()
+        window.add_collaboration(panel, banner)
+        self.core.broadcast_listeners.append(banner.handle_broadcast)
+        panel._spawn(panel.refresh())
+
+    async def verify_password(self, password: str) -> bool | str:
+        """The signed-in user's password, checked without touching the station's session: True, False,
+        or "offline" when it was checked on this workstation because the server could not be reached."""
+        ok = await self.core.auth.verify_password(password)
+        return "offline" if ok and self.core.auth.last_check_offline else ok
+
+    async def stop(self) -> None:
+        panel = getattr(self.window, "sessions_panel", None)
+        if panel is not None and panel.session is not None:
+            await panel.session.leave()  # saves the shared document before the link goes
+        if self.window is not None:
+            await self.window.stop()
+        await self.core.stop()
+
+
+def alarm_system_from(settings: Settings) -> AlarmSystem:
+    """The alarm system with the pause lengths and technical-alarm thresholds the settings give."""
+    return AlarmSystem(settings.value("audio_pause_seconds"), settings.value("alarm_pause_seconds"),
+                       TechnicalPolicy(stale_after_seconds=settings.value("stale_data_seconds"),
+                                       high_after_seconds=settings.value("technical_alarm_high_after_seconds")))

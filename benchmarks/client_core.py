@@ -25,9 +25,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from report import report  # noqa: E402 - benchmarks/report.py, beside this script
-from tests.support.station import NURSE, Station  # noqa: E402
 
 from tests.support.sandbox import make_data_root, start_sandbox, stop_sandbox  # noqa: E402
+from tests.support.station import NURSE, Station  # noqa: E402
 from tjv_desktop.backend.health import LinkState, percentile  # noqa: E402
 from tjv_desktop.store import LocalStore  # noqa: E402
 

@@ -28,8 +28,8 @@ from PySide6.QtCore import QEvent, Qt, QTimer  # noqa: E402
 from PySide6.QtGui import QKeyEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 from report import report  # noqa: E402 - benchmarks/report.py, beside this script
-from tests.support.gui import StoreOnlyEngine, populate, run_qt  # noqa: E402
 
+from tests.support.gui import StoreOnlyEngine, populate, run_qt  # noqa: E402
 from tjv_desktop.backend.health import LinkState, percentile  # noqa: E402
 from tjv_desktop.store import LocalStore  # noqa: E402
 from tjv_desktop.sync.worker import StoreWorker  # noqa: E402

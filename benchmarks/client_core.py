@@ -28,7 +28,8 @@ from report import report  # noqa: E402 - benchmarks/report.py, beside this scri
 
 from tests.support.sandbox import make_data_root, start_sandbox, stop_sandbox  # noqa: E402
 from tests.support.station import NURSE, Station  # noqa: E402
-from tjv_desktop.backend.health import LinkState, percentile  # noqa: E402
+from tjv_desktop.backend.health import percentile  # noqa: E402
+from tjv_desktop.domain.events import LinkState  # noqa: E402
 from tjv_desktop.store import LocalStore  # noqa: E402
 
 PATIENTS = 100

@@ -29,11 +29,11 @@ from PySide6.QtGui import QKeyEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 from report import report  # noqa: E402 - benchmarks/report.py, beside this script
 
-from tests.support.gui import StoreOnlyEngine, populate, run_qt  # noqa: E402
-from tjv_desktop.backend.health import LinkState, percentile  # noqa: E402
+from tests.support.gui import offline_window, populate, run_qt  # noqa: E402
+from tjv_desktop.backend.health import percentile  # noqa: E402
+from tjv_desktop.domain.events import LinkState  # noqa: E402
 from tjv_desktop.store import LocalStore  # noqa: E402
 from tjv_desktop.sync.worker import StoreWorker  # noqa: E402
-from tjv_desktop.ui.main_window import MainWindow  # noqa: E402
 from tjv_desktop.ui.tables import apply_dark_palette  # noqa: E402
 
 PATIENTS = 200
@@ -48,14 +48,12 @@ def stats(values_ms: list[float]) -> dict:
 async def scenario(app: QApplication, seconds: float) -> dict:
     worker = StoreWorker(None, None)
     await worker.open()
-    engine = StoreOnlyEngine(worker)
     start = datetime.now(UTC)
     batch = populate(start, PATIENTS)
     await worker.call(LocalStore.apply_batch, batch)
     patient_ids = [p["id"] for p in batch["patients"]]
     apply_dark_palette(app)
-    window = MainWindow(engine, worker, "prov-1", "prov-1", user_label="bench")
-    engine.window = window
+    window = offline_window(worker, user_label="bench")
     await window.start()
     window.set_link_state(LinkState.CONNECTED)
     window.resize(1920, 1080)

@@ -647,8 +647,8 @@
     </message>
     <message>
         <location line="+1"/>
-        <source>{title}: {n} ({u} not acknowledged)</source>
-        <translation>{title}: {n} ({u} sin reconocer)</translation>
+        <source>{title}: {n} ({u} awaiting response)</source>
+        <translation>{title}: {n} ({u} sin respuesta)</translation>
     </message>
     <message>
         <location line="+2"/>

@@ -20,8 +20,9 @@ from decimal import Decimal
 
 import asyncpg
 
+from tjv_desktop.domain.alerts import priority_rank
 from tjv_desktop.domain.news2 import ALERT_KINDS, assess, patient_status
-from tjv_desktop.domain.vitals import PRIORITY_RANK, VitalAlert
+from tjv_desktop.domain.vitals import VitalAlert
 
 from .scenarios import (  # noqa: F401 - re-exported for callers of the simulator
     DEMO_TENANTS,
@@ -210,7 +211,7 @@ class PatientSimulator:
                sample.respiratory_rate, _num(sample.temperature), sample.systolic_bp, sample.diastolic_bp,
                sample.pain_score, sample.consciousness, sample.on_oxygen, patient.provider_id,
                patient_status(news2, result.alerts), news2.aggregate, news2.risk)
-        raised = sorted(result.raised, key=lambda a: -PRIORITY_RANK[a.priority])
+        raised = sorted(result.raised, key=lambda a: -priority_rank(a.priority))
         return _PatientWrite(reading.index, row, raised, resolve, open_after, cleared_after)
 
     async def _write_batch(self, writes: list[_PatientWrite]) -> None:
@@ -316,7 +317,7 @@ class PatientSimulator:
         for r in rows:
             opened = self._open[index_of[r["patient_id"]]]
             held = opened.get(r["kind"])
-            if held is None or PRIORITY_RANK[r["priority"]] > PRIORITY_RANK[held.priority]:
+            if held is None or priority_rank(r["priority"]) > priority_rank(held.priority):
                 opened[r["kind"]] = VitalAlert(
                     kind=r["kind"], priority=r["priority"], message=r["message"],
                     value=float(r["value"]) if r["value"] is not None else math.nan,

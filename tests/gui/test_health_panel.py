@@ -18,7 +18,8 @@ from PySide6.QtWidgets import QApplication
 from tests.support.gui import run_qt, until
 from tests.support.station import NURSE, PASSWORD
 from tjv_desktop.app.station import Monitor
-from tjv_desktop.backend.health import Health, LinkState
+from tjv_desktop.backend.health import Health
+from tjv_desktop.domain.events import LinkState
 from tjv_desktop.ui import i18n
 from tjv_desktop.ui.health_panel import HealthPanel
 from tjv_desktop.ui.tables import apply_dark_palette

@@ -17,6 +17,7 @@ from PySide6.QtTest import QTest
 
 from tests.support.gui import run_qt, until
 from tests.support.station import NURSE, PASSWORD
+from tjv_desktop.app.config import StationConfig
 from tjv_desktop.app.settings import Settings
 from tjv_desktop.app.startup import Startup, store_file
 from tjv_desktop.backend.vault import Vault
@@ -74,7 +75,7 @@ def test_sign_in_window_then_stored_session_then_switch_user(qapp, sandbox, secr
     vault.clear_refresh_token()
 
     async def first_start():
-        startup = Startup(settings, keyring_backend=secret_service, probe_deadline=3.0)
+        startup = Startup(StationConfig.from_settings(settings), keyring_backend=secret_service, probe_deadline=3.0)
         run = asyncio.ensure_future(startup.run())
         try:
             await until(lambda: startup.sign_in_window is not None and startup.sign_in_window.isVisible(), 20,
@@ -111,7 +112,7 @@ def test_sign_in_window_then_stored_session_then_switch_user(qapp, sandbox, secr
     store = run_qt(qapp, first_start, timeout=120)
 
     async def second_start():
-        startup = Startup(settings, keyring_backend=secret_service, probe_deadline=3.0)
+        startup = Startup(StationConfig.from_settings(settings), keyring_backend=secret_service, probe_deadline=3.0)
         asked: list[bool] = []
         run = asyncio.ensure_future(startup.run())
         try:

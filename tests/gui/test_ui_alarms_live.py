@@ -22,8 +22,8 @@ from tests.support.faultproxy import FaultProxy
 from tests.support.gui import run_qt, submit, until
 from tests.support.station import NURSE, PASSWORD
 from tjv_desktop.app.station import Monitor
-from tjv_desktop.backend.health import LinkState
 from tjv_desktop.domain.alarms import AlarmSystem, TechnicalPolicy
+from tjv_desktop.domain.events import LinkState
 from tjv_desktop.store import LocalStore
 
 pytestmark = pytest.mark.sandbox
@@ -54,7 +54,7 @@ async def flash_frequency(bar, seconds: float) -> float:
 
 
 async def audit(window) -> list[str]:
-    return [e.action for e in await window.worker.call(LocalStore.audit_trail)]
+    return [e.action for e in await window.engine.worker.call(LocalStore.audit_trail)]
 
 
 def test_pause_expiry_break_through_flash_rates_and_acknowledge_in_the_real_window(qapp, sandbox):
@@ -108,8 +108,8 @@ def test_pause_expiry_break_through_flash_rates_and_acknowledge_in_the_real_wind
             QTest.keyClick(window.alerts_view, Qt.Key.Key_A)
             await until(lambda: not bar.status.top.flashing or bar.status.top.id != high, 2,
                         "the acknowledged alarm stops flashing")
-            await until(lambda: window.alerts_model.row(high)["pending_action_id"] is None
-                        and window.alerts_model.row(high)["state"] == "acknowledged", 10,
+            await until(lambda: window.alerts_model.row(high).pending_action_id is None
+                        and window.alerts_model.row(high).state == "acknowledged", 10,
                         "the server confirms the acknowledgement")
             assert await conn.fetchval("select state from patient_alerts where id = $1",
                                        uuid.UUID(high)) == "acknowledged"
@@ -166,7 +166,7 @@ def test_lost_connection_is_a_technical_alarm_the_lock_screen_keeps_and_the_user
             assert window.locked
             submit(window, PASSWORD)
             await until(lambda: not window.locked, 15, "the signed-in user's password unlocks offline")
-            trail = await window.worker.call(LocalStore.audit_trail)
+            trail = await window.engine.worker.call(LocalStore.audit_trail)
             unlocked = [e for e in trail if e.action == "screen_unlocked"]
             assert unlocked and "workstation" in unlocked[0].details["password_checked_by"]
 

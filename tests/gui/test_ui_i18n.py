@@ -35,9 +35,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from tests.support.gui import StoreOnlyEngine, populate, run_qt, until
+from tests.support.gui import offline_window, populate, run_qt, until
 from tests.support.station import NURSE
-from tjv_desktop.backend.health import LinkState
+from tjv_desktop.domain.events import LinkState
 from tjv_desktop.store import LocalStore
 from tjv_desktop.sync.worker import StoreWorker
 from tjv_desktop.ui import i18n
@@ -237,16 +237,14 @@ def build_window_strings(qapp, language: str, frozen: datetime, artifacts_dir: P
     async def scenario():
         worker = StoreWorker(None, None)
         await worker.open()
-        engine = StoreOnlyEngine(worker)
         window = None
         try:
             await worker.call(LocalStore.apply_batch, populate(frozen))
             apply_dark_palette(qapp)
-            window = MainWindow(engine, worker, "prov-1", "prov-1", user_label=NURSE,
+            window = offline_window(worker, user_label=NURSE,
                                 store_note=QCoreApplication.translate(
                                     "app", "Local copy kept in memory only (no secure keyring)"),
                                 now=lambda: frozen, clock=lambda: 1000.0)
-            engine.window = window
             await window.start()
             window.set_link_state(LinkState.LOST, "test")
             window.resize(1920, 1080)
@@ -278,8 +276,8 @@ def build_window_strings(qapp, language: str, frozen: datetime, artifacts_dir: P
                 if artifacts_dir is not None:
                     assert window.grab().save(str(artifacts_dir / f"main_window_{language}_{state}.png"))
             window.unlock()
-            data = {r["name"] for r in window.census_model.rows()}
-            data |= {r.get("message") or "" for r in window.alerts_model.rows()}
+            data = {r.name for r in window.census_model.rows()}
+            data |= {r.message for r in window.alerts_model.rows()}
             data |= {NURSE}
             return strings, data
         finally:

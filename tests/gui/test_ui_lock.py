@@ -15,11 +15,11 @@ from keyring.backends import fail
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
-from tests.support.gui import StoreOnlyEngine, populate, run_qt, submit, until
+from tests.support.gui import offline_window, populate, run_qt, submit, until
 from tests.support.station import NURSE, PASSWORD
 from tjv_desktop.app.station import Monitor
 from tjv_desktop.backend.auth import AuthState
-from tjv_desktop.backend.health import LinkState
+from tjv_desktop.domain.events import LinkState
 from tjv_desktop.store import LocalStore
 from tjv_desktop.sync.worker import StoreWorker
 from tjv_desktop.ui.main_window import MainWindow
@@ -38,7 +38,6 @@ def test_idle_time_locks_the_patient_views_while_the_alarm_bar_keeps_announcing(
     async def scenario():
         worker = StoreWorker(None, None)
         await worker.open()
-        engine = StoreOnlyEngine(worker)
         checked: list[str] = []
 
         async def verify(password: str) -> bool:
@@ -50,9 +49,8 @@ def test_idle_time_locks_the_patient_views_while_the_alarm_bar_keeps_announcing(
             now = datetime.now(UTC)
             await worker.call(LocalStore.apply_batch, populate(now))
             apply_dark_palette(qapp)
-            window = MainWindow(engine, worker, "prov-1", "prov-1", user_label=NURSE,
+            window = offline_window(worker, user_label=NURSE,
                                 idle_lock_seconds=1.5, verify_password=verify)
-            engine.window = window
             await window.start()
             window.set_link_state(LinkState.CONNECTED)
             window.resize(1600, 1000)

@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from tjv_desktop.store import LocalStore
-from tjv_desktop.ui import readers
+from tjv_desktop.sync import read_side
 from tjv_desktop.ui.models import AlertsModel, CensusModel, alerts_proxy, census_proxy
 
 NOW = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
@@ -66,13 +66,12 @@ def store():
 
 def census(store) -> CensusModel:
     model = CensusModel(now=lambda: NOW)
-    model.reset(readers.census_rows(store, None, PROVIDER))
+    model.reset(read_side.census_rows(store, None, PROVIDER))
     return model
 
 
 def refresh(model: CensusModel, store, changes) -> None:
-    hit = readers.affected(store, changes)
-    model.apply(readers.census_rows(store, sorted(hit.patients), PROVIDER))
+    model.apply(read_side.view_update(store, changes, PROVIDER).census)
 
 
 def test_census_sorts_worst_first_then_by_news2_then_name(qapp, store):
@@ -94,7 +93,7 @@ def test_a_status_change_redraws_only_that_patients_row(qapp, store):
     refresh(model, store, changes)
     assert seen.changed == [model.keys().index("p2")]
     assert not seen.inserted and not seen.removed and seen.resets == 0
-    assert model.row("p2")["news2"] == 8 and model.row("p1")["news2"] == 1
+    assert model.row("p2").news2 == 8 and model.row("p1").news2 == 1
 
 
 def test_a_new_vital_sample_redraws_only_its_patient_and_shows_its_age(qapp, store):
@@ -119,32 +118,32 @@ def test_a_new_patient_is_inserted_without_touching_the_others(qapp, store):
 
 def test_alerts_model_inserts_redraws_and_removes_exactly_the_named_alerts(qapp, store):
     model = AlertsModel(now=lambda: NOW)
-    model.reset(readers.alert_rows(store, None, PROVIDER))
+    model.reset(read_side.alert_rows(store, PROVIDER))
     seen = Recorder(model)
     changes = store.apply_batch({"alerts": [alert("a2", "p1", "high")]})
-    model.apply(readers.alert_rows(store, sorted(changes.keys("alerts"))))
+    model.apply(read_side.view_update(store, changes, PROVIDER).alerts)
     assert seen.inserted == [1] and not seen.changed
-    assert model.row("a2")["patient_name"] == "Ann Lee"
+    assert model.row("a2").patient_name == "Ann Lee"
 
     changes = store.record_command("acknowledge", "a2", "act-1", PROVIDER)
-    model.apply(readers.alert_rows(store, sorted(changes.keys("alerts"))))
+    model.apply(read_side.view_update(store, changes, PROVIDER).alerts)
     assert seen.changed == [1]
     state = model.index(1, AlertsModel.COLUMNS.index("state"))
     assert state.data() == "acknowledged (sending…)"
 
     later = NOW + timedelta(minutes=5)
     changes = store.apply_batch({"alerts": [alert("a1", "p3", "low", "resolved", later)]})
-    model.apply(readers.alert_rows(store, sorted(changes.keys("alerts"))))
+    model.apply(read_side.view_update(store, changes, PROVIDER).alerts)
     assert seen.removed == [0] and model.keys() == ["a2"]
 
 
 def test_alert_history_keeps_closed_alerts(qapp, store):
     history = AlertsModel(now=lambda: NOW, history=True)
-    history.reset(readers.alert_history(store))
+    history.reset(read_side.alert_history(store, PROVIDER))
     later = NOW + timedelta(minutes=5)
     changes = store.apply_batch({"alerts": [alert("a1", "p3", "low", "resolved", later)]})
-    history.apply(readers.alert_rows(store, sorted(changes.keys("alerts"))))
-    assert history.keys() == ["a1"] and history.row("a1")["state"] == "resolved"
+    history.apply(read_side.view_update(store, changes, PROVIDER).alerts)
+    assert history.keys() == ["a1"] and history.row("a1").state == "resolved"
 
 
 def test_proxies_filter_on_the_patient_name(qapp, store):
@@ -153,7 +152,7 @@ def test_proxies_filter_on_the_patient_name(qapp, store):
     proxy.setFilterFixedString("bob")
     assert proxy.rowCount() == 1 and proxy.key_at(0) == "p2"
     alerts = AlertsModel(now=lambda: NOW)
-    alerts.reset(readers.alert_rows(store, None, PROVIDER))
+    alerts.reset(read_side.alert_rows(store, PROVIDER))
     aproxy = alerts_proxy(alerts)
     aproxy.setFilterFixedString("cara")
     assert aproxy.rowCount() == 1

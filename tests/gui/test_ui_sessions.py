@@ -15,7 +15,7 @@ from tests.support.collab_support import COORDINATOR, RIVERSIDE, station
 from tests.support.gui import run_qt, until
 from tests.support.station import NURSE, PASSWORD
 from tjv_desktop.app.station import Monitor
-from tjv_desktop.backend.health import LinkState
+from tjv_desktop.domain.events import LinkState
 from tjv_desktop.ui.tables import apply_dark_palette
 
 pytestmark = pytest.mark.sandbox

@@ -8,16 +8,15 @@ from collections import Counter
 from PySide6.QtGui import QShortcut
 from PySide6.QtWidgets import QAbstractButton
 
-from tests.support.gui import StoreOnlyEngine, run_qt
+from tests.support.gui import offline_window, run_qt
 from tjv_desktop.sync.worker import StoreWorker
-from tjv_desktop.ui.main_window import MainWindow
 
 
 def test_no_shortcut_is_bound_twice(qapp):
     async def scenario():
         worker = StoreWorker(None, None)
         await worker.open()
-        window = MainWindow(StoreOnlyEngine(worker), worker, "prov-1", "prov-1", user_label="test")
+        window = offline_window(worker, user_label="test")
         try:
             await window.start()
             sequences = [s.key().toString() for s in window.findChildren(QShortcut) if s.isEnabled()]

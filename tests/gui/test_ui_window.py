@@ -18,13 +18,12 @@ from keyring.backends import fail
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
-from tests.support.gui import StoreOnlyEngine, populate, run_qt, until
+from tests.support.gui import offline_window, populate, run_qt, until
 from tests.support.station import NURSE, PASSWORD
 from tjv_desktop.app.station import Monitor
-from tjv_desktop.backend.health import LinkState
+from tjv_desktop.domain.events import LinkState
 from tjv_desktop.store import LocalStore
 from tjv_desktop.sync.worker import StoreWorker
-from tjv_desktop.ui.main_window import MainWindow
 from tjv_desktop.ui.tables import apply_dark_palette
 
 
@@ -47,13 +46,13 @@ def test_an_alert_raised_in_the_database_shows_and_a_keyboard_acknowledge_reache
                 "135,130,'/min') where provider_id = $2", uuid.UUID(patient_id), uuid.UUID(window.provider_id)))
 
             await until(lambda: window.alerts_model.row(alert_id) is not None, 10, "the alert is listed")
-            assert window.alerts_model.row(alert_id)["state"] == "active"
-            assert window.census_model.row(patient_id)["top_priority"] == "high"
+            assert window.alerts_model.row(alert_id).state == "active"
+            assert window.census_model.row(patient_id).top_priority == "high"
 
             assert window.select_alert(alert_id)
             window.alerts_view.setFocus()
             QTest.keyClick(window.alerts_view, Qt.Key.Key_A)
-            await until(lambda: window.alerts_model.row(alert_id)["state"] == "acknowledged", 1.0,
+            await until(lambda: window.alerts_model.row(alert_id).state == "acknowledged", 1.0,
                         "the list shows 'acknowledged' at once")
 
             deadline = time.monotonic() + 10
@@ -61,7 +60,7 @@ def test_an_alert_raised_in_the_database_shows_and_a_keyboard_acknowledge_reache
                                                 uuid.UUID(alert_id))) != "acknowledged":
                 assert time.monotonic() < deadline, f"the server still says {state!r}"
                 await asyncio.sleep(0.1)
-            await until(lambda: not window.alerts_model.row(alert_id)["pending_action_id"], 10,
+            await until(lambda: not window.alerts_model.row(alert_id).pending_action_id, 10,
                         "the server's row replaces the pending command")
         finally:
             await conn.close()
@@ -78,21 +77,19 @@ def test_screenshots_of_the_census_and_of_a_patients_charts(qapp, artifacts_dir)
     async def scenario():
         worker = StoreWorker(None, None)
         await worker.open()
-        engine = StoreOnlyEngine(worker)
         window = None
         try:
             await worker.call(LocalStore.apply_batch, populate(datetime.now(UTC)))
             apply_dark_palette(qapp)
-            window = MainWindow(engine, worker, "prov-1", "prov-1", user_label=NURSE,
+            window = offline_window(worker, user_label=NURSE,
                                 store_note="Local copy kept in memory only (no secure keyring)")
-            engine.window = window
             await window.start()
             window.set_link_state(LinkState.CONNECTED)
             window.resize(1920, 1080)
             window.show()
             assert window.census_model.rowCount() == 40
             worst = window.census_proxy.key_at(0)
-            assert window.census_model.row(worst)["top_priority"] == "high"
+            assert window.census_model.row(worst).top_priority == "high"
             window.select_patient(worst)
             await until(lambda: window.detail.patient_id == worst, 5, "the detail loads")
             await until(lambda: window.detail.curves["heart_rate"].getData()[0] is not None, 5,
@@ -128,8 +125,7 @@ def test_the_shown_patients_channel_brings_their_messages_and_care_plan_live(qap
             await until(lambda: link.patient_channel == f"patient:{shown}", 5, "the patient's channel opens")
             await until(lambda: link._patient_channel.channel is not None, 10, "and is joined")
             via: list[tuple[str, str]] = []  # (channel, table) of every change the link delivers
-            deliver = link._on_change
-            link._on_change = lambda change: (via.append((change.channel, change.table)), deliver(change))
+            monitor.core.events.change_arrived.add(lambda change: via.append((change.channel, change.table)))
             resyncs = monitor.core.health.last_resync_at
             await until(lambda: monitor.core.health.last_resync_at != resyncs, 10,
                         "joining asks for a resync")
@@ -164,3 +160,40 @@ def test_the_shown_patients_channel_brings_their_messages_and_care_plan_live(qap
                 monitor.window.close()
 
     run_qt(qapp, scenario, timeout=90)
+
+
+def test_the_census_the_title_and_the_alarm_bar_agree_on_a_rejected_alert(qapp, artifacts_dir):
+    """One rule (domain.alerts.needs_response) everywhere: a rejected alert still needs an owner, so the
+    census marks it new, the alerts title counts it as awaiting a response, and the alarm bar flashes it."""
+    async def scenario():
+        worker = StoreWorker(None, None)
+        await worker.open()
+        window = None
+        try:
+            now = datetime.now(UTC).isoformat()
+            await worker.call(LocalStore.apply_batch, {
+                "patients": [{"id": "p1", "full_name": "Ann Lee", "updated_at": now}],
+                "alerts": [{"id": "a1", "patient_id": "p1", "provider_id": "prov-1", "priority": "high",
+                            "state": "rejected", "kind": "spo2_low", "message": "SpO2 85 %", "raised_at": now,
+                            "updated_at": now}]})
+            window = offline_window(worker, user_label=NURSE)
+            await window.start()
+            window.resize(1600, 1000)
+            window.show()
+            census = window.census_model.row("p1")
+            assert census.unanswered == 1
+            cell = window.census_model.index(0, window.census_model.COLUMNS.index("alerts")).data()
+            assert cell == "*** 1 new"
+            assert "(1 awaiting response)" in window.alerts_title.text()
+            status = window.alarm_bar.status
+            assert status.waiting_counts["high"] == 1 and status.top.id == "a1" and status.top.flashing
+            assert window.select_alert("a1")
+            assert window.accept_button.isEnabled() and not window.ack_button.isEnabled()
+            assert not window.reject_button.isEnabled(), "it was rejected already"
+        finally:
+            if window is not None:
+                await window.stop()
+                window.close()
+            await worker.close()
+
+    run_qt(qapp, scenario)

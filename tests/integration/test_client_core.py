@@ -18,7 +18,7 @@ import pytest
 from tests.support.faultproxy import FaultProxy
 from tests.support.sandbox import make_data_root, start_sandbox, stop_sandbox
 from tests.support.station import Server, Station, burst, converged
-from tjv_desktop.backend.health import LinkState
+from tjv_desktop.domain.events import LinkState
 from tjv_desktop.store import LocalStore
 
 DEADLINE = 3.0

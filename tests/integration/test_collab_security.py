@@ -23,8 +23,8 @@ from tests.support.collab_support import (
     until,
 )
 from tests.support.faultproxy import FaultProxy
-from tjv_desktop.backend.health import LinkState
 from tjv_desktop.collab.engine import SEALED_PREFIX
+from tjv_desktop.domain.events import LinkState
 
 pytestmark = pytest.mark.sandbox
 

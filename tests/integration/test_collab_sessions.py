@@ -14,8 +14,9 @@ import pytest
 from tests.support.collab_support import COORDINATOR, LAKESIDE_NURSE, NURSE, SURGEON, names, station, until
 from tests.support.faultproxy import FaultProxy
 from tests.support.sandbox import make_data_root, start_sandbox, stop_sandbox
-from tjv_desktop.backend.health import LinkState
-from tjv_desktop.backend.sessions import OpenSession, SessionRefused
+from tjv_desktop.backend.sessions import SessionRefused
+from tjv_desktop.collab.service import OpenSession
+from tjv_desktop.domain.events import LinkState
 
 pytestmark = pytest.mark.sandbox
 

@@ -13,9 +13,10 @@ import qasync
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
+from tjv_desktop.domain.events import StationEvents
 from tjv_desktop.domain.news2 import evaluate_alerts, patient_status, score_news2
 from tjv_desktop.domain.vitals import VitalSample
-from tjv_desktop.store import LocalStore
+from tjv_desktop.sync.engine import SyncEngine
 from tjv_desktop.sync.worker import StoreWorker
 
 
@@ -90,19 +91,13 @@ def populate(now: datetime, patients: int = 40) -> dict:
     return batch
 
 
-class StoreOnlyEngine:
-    """The two things the window asks of the engine, on a store nobody syncs."""
+def offline_window(worker: StoreWorker, provider_id: str = "prov-1", **kwargs):
+    """The real window on the real sync engine over a store nobody syncs: no server, the engine never
+    started, so commands stay in the outbox and everything shown comes from the store."""
+    from tjv_desktop.ui.main_window import MainWindow
 
-    def __init__(self, worker: StoreWorker):
-        self.worker = worker
-        self.window = None
-
-    async def data_age(self):
-        return timedelta(seconds=12)
-
-    async def command(self, kind, alert_id, actor, args=None):
-        self.window.handle_changes(await self.worker.call(LocalStore.record_command, kind, alert_id,
-                                                          str(uuid.uuid4()), actor, args))
+    events = StationEvents()
+    return MainWindow(SyncEngine(worker, None, provider_id, events), events, provider_id, **kwargs)
 
 
 def submit(window, password: str) -> None:

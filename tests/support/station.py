@@ -14,8 +14,8 @@ import asyncpg
 from keyring.backends import fail
 
 from tjv_desktop.app.core import ClientCore
-from tjv_desktop.backend.health import LinkState
 from tjv_desktop.backend.vault import Vault
+from tjv_desktop.domain.events import LinkState, LinkStateChanged
 from tjv_desktop.store import LocalStore
 
 NURSE = "nurse@riverside.tjv.test"
@@ -41,14 +41,14 @@ class Station:
         self._state_changed = asyncio.Event()
         self.resyncs = 0
         self.gaps: list[str] = []
-        self.core.state_listeners.append(self._on_state)
-        self.core.gap_listeners.append(self.gaps.append)
-        self.core.resync_listeners.append(self._on_resync)
+        self.core.events.link_state_changed.add(self._on_state)
+        self.core.events.feed_gap.add(lambda gap: self.gaps.append(gap.reason))
+        self.core.events.resync_finished.add(self._on_resync)
         if on_changes is not None:
-            self.core.change_listeners.append(on_changes)
+            self.core.events.changes_applied.add(lambda event: on_changes(event.changes))
 
-    def _on_state(self, state: LinkState, reason: str) -> None:
-        self.states.append((state, reason, time.monotonic()))
+    def _on_state(self, event: LinkStateChanged) -> None:
+        self.states.append((event.state, event.reason, time.monotonic()))
         self._state_changed.set()
 
     def _on_resync(self, _result) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tjv_desktop.domain.alarms import AUDITORY, TECHNICAL_ID, VISUAL, AlarmSystem, TechnicalPolicy
+from tjv_desktop.domain.alarms import AUDITORY, TECHNICAL_ID, AlarmSystem, TechnicalPolicy
+from tjv_desktop.domain.alerts import VISUAL
 
 
 def alert(alert_id: str, priority: str, state: str = "active", patient: str = "p1") -> dict:

@@ -7,8 +7,9 @@ import json
 import uuid
 from collections import deque
 
-from tjv_desktop.backend.health import Health, HealthHistory, LinkState
+from tjv_desktop.backend.health import Health, HealthHistory
 from tjv_desktop.backend.trace import DebugTrace, Redactor
+from tjv_desktop.domain.events import LinkState
 
 PATIENT = str(uuid.UUID(int=7))
 PROVIDER = "b0000000-0000-4000-8000-000000001001"

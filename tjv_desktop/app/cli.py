@@ -15,6 +15,7 @@ from pathlib import Path
 
 from . import logs
 from .buildinfo import build_info, frozen
+from .config import StationConfig
 from .settings import Settings, SettingsError
 
 
@@ -59,21 +60,21 @@ def main(argv: list[str] | None = None) -> int:
                 return 2
             from . import demo
 
-            return demo.main_demo(args.patients, screenshot=args.screenshot, exit_after=args.exit_after,
-                                 log_level=args.log_level)
+            return demo.main_demo(StationConfig.from_settings(settings), args.patients,
+                                  screenshot=args.screenshot, exit_after=args.exit_after, log_level=args.log_level)
         settings.require_complete()  # the server URL and key: nothing to sign in to without them
     except SettingsError as e:
         return refuse_to_start(e)
-    return run_configured(settings)
+    return run_configured(StationConfig.from_settings(settings))
 
 
-def run_configured(settings: Settings) -> int:
+def run_configured(config: StationConfig) -> int:
     """The station on the configured server: stored session or the sign-in window (startup.py)."""
     import qasync
 
     from .startup import Startup
 
-    return qasync.run(Startup(settings).run_app())
+    return qasync.run(Startup(config).run_app())
 
 
 def refuse_to_start(error: SettingsError) -> int:

@@ -13,14 +13,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..backend.auth import AuthSession, Identity
-from ..backend.health import Health, LinkState
+from ..backend.health import Health
 from ..backend.realtime import ChannelSpec, RealtimeLink, channel_plan
 from ..backend.rest import RestGateway
-from ..backend.sessions import SessionsService
+from ..backend.sessions import SessionsApi
 from ..backend.vault import Vault
 from ..collab.keys import KeyError_, SessionKeyRing, parse_key_document
-from ..store import ChangeSet, OpenReport
-from ..sync.engine import ResyncResult, SyncEngine
+from ..collab.service import SessionsService
+from ..domain.events import StationEvents
+from ..store import OpenReport
+from ..sync.engine import SyncEngine
 from ..sync.worker import StoreWorker
 
 log = logging.getLogger(__name__)
@@ -41,14 +43,11 @@ class ClientCore:
         self.engine: SyncEngine | None = None
         self.link: RealtimeLink | None = None
         self.identity: Identity | None = None
-        self.change_listeners: list[Callable[[ChangeSet], None]] = []
-        self.state_listeners: list[Callable[[LinkState, str], None]] = []
-        self.resync_listeners: list[Callable[[ResyncResult], None]] = []
-        self.gap_listeners: list[Callable[[str], None]] = []
+        # Every event that crosses layers (domain/events.py): subscribe here, before run().
+        self.events = StationEvents()
         # Collaboration: tenant -> session key ring (provisioned out of band; see collab/keys.py).
         self.session_keys = session_keys or self._keyring_session_keys
         self.sessions: SessionsService | None = None
-        self.broadcast_listeners: list[Callable[[str, str, dict], None]] = []  # channel, event, payload
 
     async def open(self) -> OpenReport:
         """Opens the store (on its own thread) and, unless one was given, the auth client; no network
@@ -63,12 +62,11 @@ class ClientCore:
         assert self.auth is not None, "open() first"
         self.identity = identity
         self.health.trace.redactor.learn("provider", [identity.provider_id])
-        self.engine = SyncEngine(self.worker, RestGateway(self.auth.client), identity.provider_id,
-                                 on_changes=self._changes, on_resync=self._resynced, health=self.health)
-        self.link = RealtimeLink(self.url, self.anon_key, lambda: self.auth.access_token, self._plan,
-                                 on_change=self.engine.submit, on_live=self.engine.request_resync,
-                                 on_gap=self._gap, on_broadcast=self._broadcast, on_state=self._state, probe_deadline=self.probe_deadline,
-                                 join_timeout=self.join_timeout, backoff_max=self.backoff_max, health=self.health)
+        self.engine = SyncEngine(self.worker, RestGateway(self.auth.client), identity.provider_id, self.events,
+                                 health=self.health)
+        self.link = RealtimeLink(self.url, self.anon_key, lambda: self.auth.access_token, self._plan, self.events,
+                                 probe_deadline=self.probe_deadline, join_timeout=self.join_timeout,
+                                 backoff_max=self.backoff_max, health=self.health)
         self.auth.add_token_listener(self.link.token_changed)
         ring, key_problem = None, None
         try:
@@ -76,7 +74,7 @@ class ClientCore:
         except (KeyError_, OSError) as exc:  # provisioned but unusable: refuse sessions, never fall back
             log.error("collaboration session keys unusable: %s", exc)
             key_problem = str(exc)
-        self.sessions = SessionsService(self.auth.client, self.link, user_id=identity.user_id, role=identity.role,
+        self.sessions = SessionsService(SessionsApi(self.auth.client), self.link, user_id=identity.user_id, role=identity.role,
                                         tenant_id=identity.tenant_id, provider_id=identity.provider_id,
                                         email=identity.email, key_ring=ring, key_problem=key_problem)
         return self.engine
@@ -93,28 +91,6 @@ class ClientCore:
     async def _plan(self) -> list[ChannelSpec]:
         assert self.identity is not None and self.engine is not None
         return channel_plan(self.identity.provider_id, self.identity.tenant_id, await self.engine.load_patients())
-
-    def _changes(self, changes: ChangeSet) -> None:
-        for listener in list(self.change_listeners):
-            listener(changes)
-
-    def _resynced(self, result: ResyncResult) -> None:
-        for listener in list(self.resync_listeners):
-            listener(result)
-
-    def _state(self, state: LinkState, reason: str) -> None:
-        self.engine.online = state is LinkState.CONNECTED
-        for listener in list(self.state_listeners):
-            listener(state, reason)
-
-    def _broadcast(self, channel: str, event: str, payload: dict) -> None:
-        for listener in list(self.broadcast_listeners):
-            listener(channel, event, payload)
-
-    def _gap(self, reason: str) -> None:
-        self.engine.note_gap(reason)
-        for listener in list(self.gap_listeners):
-            listener(reason)
 
     async def stop(self) -> None:
         if self.link is not None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import json
 import os
 import selectors
@@ -15,18 +16,19 @@ import subprocess
 import sys
 from pathlib import Path
 
+from .config import StationConfig
 from .qt import QT_TR, prepare_app, quit_on_signals
-from .settings import Settings
-from .station import Monitor, alarm_system_from
+from .station import Monitor
 
 DEMO_EMAIL = "nurse@riverside.tjv.test"
 
 
-async def run_window(monitor: Monitor, *, screenshot: Path | None = None, exit_after: float | None = None) -> int:
+async def run_window(monitor: Monitor, language: str, *, screenshot: Path | None = None,
+                     exit_after: float | None = None) -> int:
     from PySide6.QtCore import QEvent
     from PySide6.QtWidgets import QApplication
 
-    app = prepare_app()
+    app = prepare_app(language)
     done = asyncio.Event()
     app.lastWindowClosed.connect(done.set)
     quit_on_signals(done)
@@ -86,22 +88,24 @@ def stop_process(proc: subprocess.Popen) -> None:
             proc.wait(10)
 
 
-def main_demo(patients: int = 40, screenshot: Path | None = None, exit_after: float | None = None,
-              log_level: str = "INFO") -> int:
+def main_demo(config: StationConfig, patients: int = 40, screenshot: Path | None = None,
+              exit_after: float | None = None, log_level: str = "INFO") -> int:
     """``tjv-desktop --demo``: sandbox + simulator + the window, signed in as the demo nurse."""
     import qasync
     from keyring.backends import fail
 
-    settings = Settings.load()
+    if importlib.util.find_spec("tjv_sandbox") is None:
+        print("tjv-desktop: the demo needs the sandbox: pip install -e '.[sandbox]' (make demo does it)",
+              file=sys.stderr)
+        return 2
     proc, ready = start_demo_sandbox(patients, log_level)
     try:
         user = next(u for u in ready["users"] if u["email"] == DEMO_EMAIL)
         # The demo keeps no session or store key in the user's keyring: the store stays in memory.
         monitor = Monitor(ready["url"], ready["anon_key"], DEMO_EMAIL, user["password"],
                           keyring_backend=fail.Keyring(),
-                          idle_lock_seconds=settings.value("idle_lock_minutes") * 60,
-                          alarm_system=alarm_system_from(settings))
+                          idle_lock_seconds=config.idle_lock_seconds, alarm_system=config.alarm_system())
         os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
-        return qasync.run(run_window(monitor, screenshot=screenshot, exit_after=exit_after))
+        return qasync.run(run_window(monitor, config.language, screenshot=screenshot, exit_after=exit_after))
     finally:
         stop_process(proc)

@@ -8,7 +8,7 @@ import contextlib
 import signal
 
 
-def prepare_app():
+def prepare_app(language: str):
     """The running QApplication with the chosen language and the station palette; before any widget."""
     from PySide6.QtWidgets import QApplication
 
@@ -16,7 +16,7 @@ def prepare_app():
     from ..ui.tables import apply_dark_palette
 
     app = QApplication.instance()
-    install_translator(app)  # the setting `language`; before any widget is built
+    install_translator(app, language)  # before any widget is built
     apply_dark_palette(app)
     app.setQuitOnLastWindowClosed(False)
     return app

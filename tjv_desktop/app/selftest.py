@@ -14,7 +14,6 @@ import asyncio
 import os
 import sys
 import traceback
-from datetime import timedelta
 from pathlib import Path
 
 from .buildinfo import build_info, frozen
@@ -24,16 +23,6 @@ WINDOW_SIZE = (1600, 1000)  # the window's minimum width is about 1330 px
 
 class SelfTestFailure(Exception):
     """A check failed; the message says which and why."""
-
-
-class _OfflineEngine:
-    """What the window asks of the sync engine, for a station that is not connected to anything."""
-
-    async def data_age(self) -> timedelta | None:
-        return None
-
-    async def command(self, kind, alert_id, actor, args=None) -> None:
-        raise SelfTestFailure("the self-test sends no commands")
 
 
 def _say(check: str, detail: str) -> None:
@@ -50,7 +39,8 @@ def _inside_bundle(path: Path, what: str) -> None:
         raise SelfTestFailure(f"{what} comes from {path}, outside the bundle {root}")
 
 
-def check_settings() -> str:
+def check_settings():
+    """The settings, every layer validated (the policy included), and what to say about them."""
     from .settings import Settings, SettingsError
 
     try:
@@ -58,7 +48,7 @@ def check_settings() -> str:
     except SettingsError as e:
         raise SelfTestFailure(f"settings: {e}") from e
     server = settings.value("server_url") or "not configured yet"
-    return f"valid (server {server}, from {settings.source('server_url')})"
+    return settings, f"valid (server {server}, from {settings.source('server_url')})"
 
 
 def check_platform_plugins() -> str:
@@ -120,6 +110,8 @@ async def _render_window(png: Path | None) -> str:
     from PySide6.QtGui import QImage
     from PySide6.QtWidgets import QApplication
 
+    from ..domain.events import StationEvents
+    from ..sync.engine import SyncEngine
     from ..sync.worker import StoreWorker
     from ..ui.main_window import MainWindow
 
@@ -127,8 +119,10 @@ async def _render_window(png: Path | None) -> str:
     await worker.open()
     window = None
     try:
-        window = MainWindow(_OfflineEngine(), worker, "self-test", "self-test", user_label="self-test",
-                            store_note="self-test")
+        # The real engine, never started and with no server: the window's reads and nothing else.
+        events = StationEvents()
+        window = MainWindow(SyncEngine(worker, None, "self-test", events), events, "self-test",
+                            user_label="self-test", store_note="self-test")
         await window.start()
         window.resize(*WINDOW_SIZE)
         window.show()
@@ -168,7 +162,8 @@ def run(png: Path | None = None) -> int:
     os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
     _say("version", build_info().describe())
     try:
-        _say("settings", check_settings())
+        settings, said = check_settings()
+        _say("settings", said)
         import qasync
         from PySide6.QtWidgets import QApplication
 
@@ -179,7 +174,7 @@ def run(png: Path | None = None) -> int:
         app.setQuitOnLastWindowClosed(False)  # closing the checked window must not stop the loop first
         _say("Qt platform plugins", check_platform_plugins())
         _say("translations", check_translations())
-        language = install_translator(app)
+        language = install_translator(app, settings.value("language"))
         apply_dark_palette(app)
         _say("window", f"{qasync.run(_window_check(png))}, language {language}")
     except SelfTestFailure as e:

@@ -20,9 +20,9 @@ from pathlib import Path
 
 from ..backend.auth import AuthEvent, AuthSession, AuthState, Identity, SignInError
 from ..backend.vault import Vault
+from .config import StationConfig
 from .qt import prepare_app, quit_on_signals
-from .settings import Settings
-from .station import Monitor, alarm_system_from
+from .station import Monitor
 
 log = logging.getLogger(__name__)
 
@@ -58,13 +58,13 @@ class Startup:
     """One workstation's application loop. ``sign_in_window`` and ``monitor`` are the current screens
     (for tests); ``quit()`` ends the loop."""
 
-    def __init__(self, settings: Settings, *, keyring_backend=None, probe_deadline: float | None = None,
+    def __init__(self, config: StationConfig, *, keyring_backend=None, probe_deadline: float | None = None,
                  idle_lock_seconds: float | None = None):
-        self.settings = settings
-        self.url, self.anon_key = settings.value("server_url"), settings.value("anon_key")
+        self.config = config
+        self.url, self.anon_key = config.server_url, config.anon_key
         self.vault = Vault(self.url, backend=keyring_backend)
-        self.probe_deadline = probe_deadline or float(settings.value("probe_deadline_seconds"))
-        self.idle_lock_seconds = idle_lock_seconds or settings.value("idle_lock_minutes") * 60.0
+        self.probe_deadline = probe_deadline or config.probe_deadline_seconds
+        self.idle_lock_seconds = idle_lock_seconds or config.idle_lock_seconds
         self.sign_in_window = None
         self.monitor: Monitor | None = None
         self.auth: AuthSession | None = None
@@ -75,7 +75,7 @@ class Startup:
 
     async def run_app(self) -> int:
         """Entry point under ``qasync.run``: the application's language and palette, then the loop."""
-        prepare_app()
+        prepare_app(self.config.language)
         quit_on_signals(self._quit)
         return await self.run()
 
@@ -139,7 +139,7 @@ class Startup:
 
         note = "" if self.vault.secure else _tr(
             "This workstation has no secure keyring: you will be asked for your password at every start, and the local copy of patient data is kept in memory only.")
-        window = SignInWindow(self.url, server_locked=self.settings.is_locked("server_url"), email=email,
+        window = SignInWindow(self.url, server_locked=self.config.server_locked, email=email,
                               note=note)
         self.sign_in_window = window
         attempts: asyncio.Queue[tuple[str, str] | None] = asyncio.Queue()
@@ -180,11 +180,11 @@ class Startup:
                 self.sign_in_window = None
 
     async def _monitor(self, auth: AuthSession, identity: Identity) -> Outcome:
-        folder = Path(self.settings.value("store_path"))
+        folder = self.config.store_folder
         monitor = Monitor(self.url, self.anon_key, auth=auth, vault=self.vault,
                           store=store_file(folder, self.url, identity.user_id),
                           probe_deadline=self.probe_deadline, idle_lock_seconds=self.idle_lock_seconds,
-                          alarm_system=alarm_system_from(self.settings))
+                          alarm_system=self.config.alarm_system())
         self.monitor = monitor
         outcome: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
 

@@ -10,9 +10,8 @@ from pathlib import Path
 
 from ..backend.auth import AuthSession, AuthState
 from ..backend.vault import Vault
-from ..domain.alarms import AlarmSystem, TechnicalPolicy
+from ..domain.alarms import AlarmSystem
 from .qt import QT_TR
-from .settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -50,14 +49,11 @@ class Monitor:
         if not identity.provider_id:
             raise PermissionError(f"{identity.email} is not a provider")
         engine = core.build(identity)
-        self.window = MainWindow(engine, core.worker, identity.provider_id, identity.provider_id,
+        self.window = MainWindow(engine, core.events, identity.provider_id,
                                  user_label=identity.email or "", store_note=note,
                                  idle_lock_seconds=self.idle_lock_seconds, verify_password=self.verify_password,
                                  alarm_system=self.alarm_system)
-        core.change_listeners.append(self.window.handle_changes)
         self.window.health_launcher.set_health(core.health)
-        self.window.watch_patient = core.link.watch_patient
-        core.state_listeners.append(self.window.set_link_state)
         self._add_collaboration()
         await self.window.start()
         core.run()
@@ -72,13 +68,12 @@ class Monitor:
 
         def patient_name(patient_id: str) -> str | None:
             row = window.census_model.row(patient_id)
-            return row.get("name") if row else None
+            return row.name if row else None
 
         panel = SessionsPanel(self.core.sessions, patient_name)
-        banner = AnnouncementBanner()
+        banner = AnnouncementBanner(self.core.events)
         window.add_collaboration(panel, banner)
-        self.core.broadcast_listeners.append(banner.handle_broadcast)
-        panel._spawn(panel.refresh())
+        panel.start()
 
     async def verify_password(self, password: str) -> bool | str:
         """The signed-in user's password, checked without touching the station's session: True, False,
@@ -93,10 +88,3 @@ class Monitor:
         if self.window is not None:
             await self.window.stop()
         await self.core.stop()
-
-
-def alarm_system_from(settings: Settings) -> AlarmSystem:
-    """The alarm system with the pause lengths and technical-alarm thresholds the settings give."""
-    return AlarmSystem(settings.value("audio_pause_seconds"), settings.value("alarm_pause_seconds"),
-                       TechnicalPolicy(stale_after_seconds=settings.value("stale_data_seconds"),
-                                       high_after_seconds=settings.value("technical_alarm_high_after_seconds")))

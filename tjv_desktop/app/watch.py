@@ -24,8 +24,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ..backend.auth import AuthState, SignInError
-from ..backend.health import LinkState
 from ..backend.vault import Vault
+from ..domain.events import ChangesApplied, LinkState, LinkStateChanged
 from ..store import LocalStore
 from . import logs
 from .core import ClientCore
@@ -107,14 +107,15 @@ async def watch(args: argparse.Namespace, out: JsonLines) -> int:
                 out.emit({"type": "alert", "id": row["id"], "patient_id": row["patient_id"], "priority": row["priority"],
                           "state": row["state"], "raised_at": row["raised_at"], "updated_at": row["updated_at"]})
 
-        def on_changes(changes) -> None:
-            task = asyncio.create_task(print_alerts(changes))
+        def on_changes(event: ChangesApplied) -> None:
+            task = asyncio.create_task(print_alerts(event.changes))
             pending.add(task)
             task.add_done_callback(pending.discard)
 
-        def on_state(state: LinkState, reason: str) -> None:
-            if state in _CONNECTION_STATES:
-                out.emit({"type": "connection", "state": _CONNECTION_STATES[state], "at": _now(), "reason": reason})
+        def on_state(event: LinkStateChanged) -> None:
+            if event.state in _CONNECTION_STATES:
+                out.emit({"type": "connection", "state": _CONNECTION_STATES[event.state], "at": _now(),
+                          "reason": event.reason})
 
         def on_auth(event) -> None:
             nonlocal exit_code
@@ -123,9 +124,9 @@ async def watch(args: argparse.Namespace, out: JsonLines) -> int:
                 exit_code = 3
                 stop.set()
 
-        core.change_listeners.append(on_changes)
-        core.state_listeners.append(on_state)
-        core.resync_listeners.append(lambda r: out.emit({"type": "resync", "rows": r.rows, "ms": round(r.ms, 1)}))
+        core.events.changes_applied.add(on_changes)
+        core.events.link_state_changed.add(on_state)
+        core.events.resync_finished.add(lambda r: out.emit({"type": "resync", "rows": r.rows, "ms": round(r.ms, 1)}))
         auth.add_listener(on_auth)
         core.build(identity)
         core.run()

@@ -10,17 +10,9 @@ import asyncio
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from enum import Enum
 
+from ..domain.events import LinkState
 from .trace import DebugTrace
-
-
-class LinkState(Enum):
-    CONNECTING = "connecting"
-    CONNECTED = "connected"
-    LOST = "lost"
-    RECONNECTING = "reconnecting"
-    STOPPED = "stopped"
 
 
 def percentile(values: list[float], q: float) -> float | None:

@@ -25,8 +25,18 @@ from dataclasses import dataclass, field
 
 from realtime import AsyncRealtimeChannel, AsyncRealtimeClient, RealtimeSubscribeStates
 
+from ..domain.events import (
+    BroadcastArrived,
+    ChangeArrived,
+    ChannelLive,
+    FeedGap,
+    LinkState,
+    LinkStateChanged,
+    PatientShown,
+    StationEvents,
+)
 from ..tasks import cancel_and_wait
-from .health import Health, LinkState, run_sampler
+from .health import Health, run_sampler
 
 log = logging.getLogger(__name__)
 
@@ -43,18 +53,6 @@ class ChannelSpec:
     postgres: tuple[dict, ...] = ()
     broadcast_events: tuple[str, ...] = ()
     probe: bool = False  # carries the liveness probe (needs broadcast self=True)
-
-
-@dataclass(frozen=True)
-class Change:
-    """A postgres change as delivered: table, type and the row images."""
-
-    channel: str
-    table: str
-    type: str
-    record: dict | None
-    old_record: dict | None
-    commit_timestamp: str
 
 
 def channel_plan(provider_id: str, tenant_id: str | None, patient_ids: list[str]) -> list[ChannelSpec]:
@@ -115,25 +113,19 @@ class _Joined:
 
 
 class RealtimeLink:
-    """Owns the realtime connection of one user. Callbacks are plain functions run on the event loop."""
+    """Owns the realtime connection of one user. It publishes what the network did on ``events``
+    (link state, gaps, channels going live, changes and broadcasts arriving) and opens the channel of
+    the patient the window shows (``patient_shown``)."""
 
     def __init__(self, url: str, anon_key: str, token: Callable[[], str | None],
-                 plan: Callable[[], Awaitable[list[ChannelSpec]]], *,
-                 on_change: Callable[[Change], None], on_live: Callable[[str], None],
-                 on_state: Callable[[LinkState, str], None] | None = None,
-                 on_broadcast: Callable[[str, str, dict], None] | None = None,
-                 on_gap: Callable[[str], None] | None = None,
+                 plan: Callable[[], Awaitable[list[ChannelSpec]]], events: StationEvents, *,
                  probe_deadline: float = 10.0, backoff_initial: float = 1.0, backoff_max: float = 30.0,
                  join_timeout: float = 10.0, health: Health | None = None):
         self.url = url.rstrip("/")
         self.anon_key = anon_key
         self._token = token
         self._plan = plan
-        self._on_change = on_change
-        self._on_live = on_live
-        self._on_state = on_state
-        self._on_broadcast = on_broadcast
-        self._on_gap = on_gap or (lambda _reason: None)
+        self.events = events
         self.probe_deadline = probe_deadline
         self.backoff_initial = backoff_initial
         self.backoff_max = backoff_max
@@ -150,6 +142,7 @@ class RealtimeLink:
         self._sampler: asyncio.Task | None = None
         self._stopping = False
         self._lost_reason: str | None = None
+        events.patient_shown.add(self._on_patient_shown)
 
     # --- lifecycle ----------------------------------------------------------------------------------
 
@@ -160,7 +153,8 @@ class RealtimeLink:
 
     async def stop(self) -> None:
         self._stopping = True
-        await cancel_and_wait([self._task, self._sampler])
+        self.events.patient_shown.remove(self._on_patient_shown)
+        await cancel_and_wait([self._task, self._sampler, *self._token_tasks])
         await self._teardown()
         self._set_state(LinkState.STOPPED, "stopped")
 
@@ -179,8 +173,7 @@ class RealtimeLink:
         self.health.state, self.health.state_since, self.health.state_reason = state, time.time(), reason
         self.health.trace.record("state", state=state.value, reason=reason)
         log.info("realtime %s%s", state.value, f": {reason}" if reason else "")
-        if self._on_state is not None:
-            self._on_state(state, reason)
+        self.events.link_state_changed.publish(LinkStateChanged(state, reason))
 
     def backoff_delay(self, attempt: int) -> float:
         """Capped exponential backoff with jitter: 1, 2, 4 … 30 s, each scaled by 0.5–1.0."""
@@ -205,7 +198,7 @@ class RealtimeLink:
                 raise
             except Exception as exc:  # any failure of one attempt ends it; the loop decides what next
                 reason = str(exc) or exc.__class__.__name__
-                self._on_gap(reason)
+                self.events.feed_gap.publish(FeedGap(reason))
                 self._set_state(LinkState.LOST, reason)
             await self._teardown()
             first = False
@@ -266,7 +259,7 @@ class RealtimeLink:
                                      status=str(getattr(payload, "status", "")), message=str(payload.message))
             if payload.extension == "postgres_changes" and payload.message == "Subscribed to PostgreSQL":
                 joined.live.set()
-                self._on_live(spec.name)
+                self.events.channel_live.publish(ChannelLive(spec.name))
 
         channel.on_system(on_system)
         outcome: asyncio.Future = asyncio.get_running_loop().create_future()
@@ -277,10 +270,10 @@ class RealtimeLink:
             if not outcome.done():
                 outcome.set_result((state, error))
             if state == RealtimeSubscribeStates.SUBSCRIBED and not spec.postgres:
-                self._on_live(spec.name)
+                self.events.channel_live.publish(ChannelLive(spec.name))
             elif state != RealtimeSubscribeStates.SUBSCRIBED:
                 joined.live.clear()
-                self._on_gap(f"channel {spec.name}: {state}")
+                self.events.feed_gap.publish(FeedGap(f"channel {spec.name}: {state}", spec.name))
                 log.info("channel %s: %s %s", spec.name, state, error or "")
 
         self._joined[spec.name] = joined
@@ -301,15 +294,15 @@ class RealtimeLink:
             trace.record("change", channel=name, table=data["table"], type=data["type"],
                          patient=trace.redactor.pseudonym("patient", str(patient)) if patient else "",
                          commit_timestamp=data["commit_timestamp"])
-            self._on_change(Change(name, data["table"], data["type"], data.get("record"), data.get("old_record"),
-                                   data["commit_timestamp"]))
+            self.events.change_arrived.publish(ChangeArrived(name, data["table"], data["type"], data.get("record"),
+                                                             data.get("old_record"), data["commit_timestamp"]))
         return deliver
 
     def _broadcast(self, name: str, payload: dict) -> None:
         self.health.messages_in.add()
         self.health.trace.record("broadcast", channel=name, event=payload.get("event", ""))
-        if self._on_broadcast is not None:
-            self._on_broadcast(name, payload.get("event", ""), payload.get("payload") or {})
+        self.events.broadcast_arrived.publish(BroadcastArrived(name, payload.get("event", ""),
+                                                               payload.get("payload") or {}))
 
     # --- liveness -----------------------------------------------------------------------------------
 
@@ -430,6 +423,9 @@ class RealtimeLink:
 
     # --- the shown patient's channel (architecture §4) -------------------------------------------------
 
+    def _on_patient_shown(self, event: PatientShown) -> None:
+        self._spawn(self.watch_patient(event.patient_id), "tjv-realtime-patient")
+
     async def watch_patient(self, patient_id: str | None) -> None:
         """``patient:{id}``, open only while that patient's detail is shown: their messages and care plan
         as they change (at most one patient at a time; None closes it). Joining asks for a resync, so
@@ -452,7 +448,7 @@ class RealtimeLink:
 
         extra = ExtraChannel(name, {"broadcast": {"ack": False, "self": False},
                                     "presence": {"key": "", "enabled": False}, "private": True},
-                             setup=setup, on_joined=lambda _channel: self._on_live(name),
+                             setup=setup, on_joined=lambda _channel: self.events.channel_live.publish(ChannelLive(name)),
                              on_lost=lambda reason: log.info("channel %s: %s", name, reason),
                              on_refused=lambda reason: log.warning("channel %s refused: %s", name, reason))
         self._patient_channel = extra

@@ -14,11 +14,12 @@ import httpx
 from postgrest.exceptions import APIError
 from supabase import AsyncClient
 
+from ..domain.alerts import Command
+
 log = logging.getLogger(__name__)
 
 PAGE = 1000
 ID_CHUNK = 100
-COMMAND_FUNCTIONS = {"acknowledge": "acknowledge_alert", "accept": "accept_alert", "reject": "reject_alert"}
 
 
 class RestError(Exception):
@@ -116,9 +117,10 @@ class RestGateway(PostgrestApi):
     async def command(self, kind: str, alert_id: str, action_id: str, args: dict | None = None) -> dict:
         """Runs an alert command; the database function is idempotent on ``action_id``."""
         params = {"p_alert_id": alert_id, "p_action_id": action_id}
-        if kind == "reject":
+        command = Command(kind)
+        if command is Command.REJECT:
             params["p_reason"] = (args or {}).get("reason")
         try:
-            return (await self.client.rpc(COMMAND_FUNCTIONS[kind], params).execute()).data
+            return (await self.client.rpc(command.rpc, params).execute()).data
         except (APIError, httpx.HTTPError, OSError) as exc:
             raise _classify(exc) from exc

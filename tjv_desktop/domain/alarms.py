@@ -13,55 +13,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from .vitals import PRIORITY_RANK, Priority
+from .alerts import PRIORITIES, VISUAL, AlertState, Priority, needs_response, priority_rank
 
-AlertState = Literal["active", "acknowledged", "accepted", "rejected", "resolved"]
 Inactivation = Literal["none", "audio_paused", "alarm_paused"]
-
-PRIORITIES: tuple[Priority, ...] = ("high", "medium", "low")
-
-# Alerts still waiting for someone to respond: they flash and sound. A rejected alert was
-# declined by a remote operator, so it still needs an owner.
-NEEDS_RESPONSE: frozenset[str] = frozenset({"active", "rejected"})
-# Responded to: listed, steady, silent.
-RESPONDED: frozenset[str] = frozenset({"acknowledged", "accepted"})
-
-
-@dataclass(frozen=True, slots=True)
-class VisualCoding:
-    """How a priority looks (IEC 60601-1-8 Table 2). ``flash_hz`` 0 means steady."""
-
-    colour: str
-    text_colour: str
-    flash_hz: float
-    duty: float
-    marker: str
-
-    @property
-    def flashes(self) -> bool:
-        return self.flash_hz > 0
-
-    @property
-    def on_seconds(self) -> float:
-        return self.duty / self.flash_hz if self.flashes else float("inf")
-
-    @property
-    def off_seconds(self) -> float:
-        return (1.0 - self.duty) / self.flash_hz if self.flashes else 0.0
-
-    def is_lit(self, now: float) -> bool:
-        """Whether the indicator is in the "on" part of its flash cycle at ``now``."""
-        if not self.flashes:
-            return True
-        return (now * self.flash_hz) % 1.0 < self.duty
-
-
-VISUAL: Mapping[Priority, VisualCoding] = {
-    # 2.0 Hz in 1.4–2.8 Hz, 0.6 Hz in 0.4–0.8 Hz, duty 50 % in 20–60 %; low is steady.
-    "high": VisualCoding("#d0021b", "#ffffff", 2.0, 0.5, "***"),
-    "medium": VisualCoding("#f5c400", "#000000", 0.6, 0.5, "**"),
-    "low": VisualCoding("#00b8d4", "#000000", 0.0, 1.0, "*"),
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,11 +53,11 @@ def _burst(durations: float, gaps: Iterable[float]) -> tuple[tuple[float, float]
 _HIGH_X, _HIGH_TD = 0.1, 0.15
 _HIGH_HALF = (_HIGH_X, _HIGH_X, 2 * _HIGH_X + _HIGH_TD, _HIGH_X)
 AUDITORY: Mapping[Priority, AuditoryPattern] = {
-    "high": AuditoryPattern(_burst(_HIGH_TD, (*_HIGH_HALF, 0.5, *_HIGH_HALF)), 7.0, 880.0),
+    Priority.HIGH: AuditoryPattern(_burst(_HIGH_TD, (*_HIGH_HALF, 0.5, *_HIGH_HALF)), 7.0, 880.0),
     # Medium: 3 pulses of 200 ms (125–250), spacing 200 ms (125–250), every 15 s (2.5–30).
-    "medium": AuditoryPattern(_burst(0.2, (0.2, 0.2)), 15.0, 660.0),
+    Priority.MEDIUM: AuditoryPattern(_burst(0.2, (0.2, 0.2)), 15.0, 660.0),
     # Low: 2 pulses of 200 ms, spacing 200 ms, every 30 s (> 15 s).
-    "low": AuditoryPattern(_burst(0.2, (0.2,)), 30.0, 440.0),
+    Priority.LOW: AuditoryPattern(_burst(0.2, (0.2,)), 30.0, 440.0),
 }
 
 
@@ -122,10 +76,10 @@ class Alert:
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Alert:
         known = {"id", "patient_id", "priority", "state", "message", "raised_at"}
-        if row["priority"] not in PRIORITY_RANK:
+        if not priority_rank(row["priority"]):
             raise ValueError(f"alert {row['id']}: unknown priority {row['priority']!r}")
         return cls(id=str(row["id"]), patient_id=str(row["patient_id"]), priority=row["priority"],
-                   state=row.get("state", "active"), message=row.get("message", ""),
+                   state=row.get("state", AlertState.ACTIVE), message=row.get("message", ""),
                    raised_at=row.get("raised_at"),
                    details={k: v for k, v in row.items() if k not in known})
 
@@ -159,7 +113,7 @@ class ShownAlarm:
 
     @property
     def needs_response(self) -> bool:
-        return self.state in NEEDS_RESPONSE
+        return needs_response(self.state)
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,7 +232,7 @@ class AlarmSystem:
         events = self._advance(now)
         self._inactivation = state
         self._pause_until = now + seconds
-        self._pause_baseline = max((PRIORITY_RANK[a.priority] for a in self._audible_candidates(now)),
+        self._pause_baseline = max((priority_rank(a.priority) for a in self._audible_candidates(now)),
                                    default=0)
         events.append(AlarmEvent(now, state, None, None, f"{seconds:.0f} s"))
         return events
@@ -300,7 +254,7 @@ class AlarmSystem:
             waiting = alarm.needs_response
             flashing = waiting and not paused_visual and VISUAL[alarm.priority].flashes
             shown.append(replace(alarm, flashing=flashing, audible=waiting and not paused_audio))
-        shown.sort(key=lambda a: (not a.needs_response, -PRIORITY_RANK[a.priority],
+        shown.sort(key=lambda a: (not a.needs_response, -priority_rank(a.priority),
                                   a.technical_kind is None, -(a.since or 0.0)))
         # Counts are of patient alarms; the technical alarm is reported on its own.
         patients = [a for a in shown if a.technical_kind is None]
@@ -308,7 +262,7 @@ class AlarmSystem:
         waiting_counts = {p: sum(1 for a in patients if a.priority == p and a.needs_response)
                           for p in PRIORITIES}
         audible = [a for a in shown if a.audible]
-        audio = max((a.priority for a in audible), key=PRIORITY_RANK.__getitem__, default=None)
+        audio = max((a.priority for a in audible), key=priority_rank, default=None)
         technical = next((a for a in shown if a.technical_kind), None)
         remaining = None if self._pause_until is None else max(0.0, self._pause_until - now)
         return AlarmStatus(now, tuple(shown), shown[0] if shown else None, technical, counts,
@@ -318,7 +272,7 @@ class AlarmSystem:
         """Alarms present at ``now`` (by default only those still needing a response)."""
         alarms = []
         for alert in self._alerts.values():
-            if include_responded or alert.state in NEEDS_RESPONSE:
+            if include_responded or needs_response(alert.state):
                 alarms.append(ShownAlarm(alert.id, alert.priority, alert.state, alert.message,
                                          alert.patient_id, False, False, since=self._first_seen[alert.id],
                                          alert=alert))
@@ -361,9 +315,9 @@ class AlarmSystem:
             events.append(self._resume(now, "expired"))
             return events
         # A condition of higher priority than any present when the pause began breaks through.
-        louder = [a for a in self._audible_candidates(now) if PRIORITY_RANK[a.priority] > self._pause_baseline]
+        louder = [a for a in self._audible_candidates(now) if priority_rank(a.priority) > self._pause_baseline]
         if louder:
-            worst = max(louder, key=lambda a: PRIORITY_RANK[a.priority])
+            worst = max(louder, key=lambda a: priority_rank(a.priority))
             events.append(AlarmEvent(now, "break_through", worst.id, worst.priority, self._inactivation))
             events.append(self._resume(now, "break_through"))
         return events

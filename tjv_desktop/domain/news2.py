@@ -11,7 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from .vitals import PRIORITY_RANK, Priority, VitalAlert, VitalSample
+from .alerts import Priority, priority_rank
+from .vitals import VitalAlert, VitalSample
 
 Risk = Literal["low", "low-medium", "medium", "high"]
 
@@ -187,7 +188,7 @@ def evaluate_alerts(sample: VitalSample, news2: News2Result | None = None) -> tu
         if value is None or not rule.fires(value):
             continue
         held = chosen.get(rule.kind)
-        if held is None or PRIORITY_RANK[rule.priority] > PRIORITY_RANK[held[0].priority]:
+        if held is None or priority_rank(rule.priority) > priority_rank(held[0].priority):
             chosen[rule.kind] = (rule, value)
     return tuple(
         VitalAlert(kind=rule.kind, priority=rule.priority, message=_describe(rule, value, sample, result),
@@ -235,7 +236,7 @@ def assess(sample: VitalSample, previous: Assessment | Iterable[VitalAlert] | No
         before = {a.kind: a for a in previous}
     raised = tuple(
         a for a in alerts
-        if a.kind not in before or PRIORITY_RANK[a.priority] > PRIORITY_RANK[before[a.kind].priority]
+        if a.kind not in before or priority_rank(a.priority) > priority_rank(before[a.kind].priority)
     )
     resolved = tuple(k for k in before if k not in by_kind and _can_judge(k, sample, result))
     # A kind that could not be judged stays active: carry it so the next sample can still resolve it.

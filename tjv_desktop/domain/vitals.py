@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
 
-Priority = Literal["high", "medium", "low"]
-
-PRIORITY_RANK: dict[str, int] = {"low": 1, "medium": 2, "high": 3}
+from .alerts import Priority
 
 # Consciousness on the ACVPU scale; anything but "A" (alert) scores 3 in NEWS2.
 CONSCIOUSNESS_LEVELS = ("A", "C", "V", "P", "U")
@@ -41,12 +38,3 @@ class VitalAlert:
     value: float
     limit: float
     unit: str
-
-
-def higher_priority(a: Priority | None, b: Priority | None) -> Priority | None:
-    """The more urgent of two priorities (None ranks below low)."""
-    if a is None:
-        return b
-    if b is None:
-        return a
-    return a if PRIORITY_RANK[a] >= PRIORITY_RANK[b] else b

@@ -4,7 +4,7 @@ Imports only the stdlib, sqlite-utils and cryptography. The key comes from the c
 keeps it in the OS keyring); without one the store lives in memory.
 """
 
-from .changes import ChangeSet, TableChanges
+from ..domain.changes import ChangeSet, TableChanges
 from .commands import Command
 from .errors import StoreBusyError, StoreDataError, StoreError, StoreFileError, StoreKeyError
 from .opening import OpenReport

@@ -12,10 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .changes import ChangeSet
+from ..domain.alerts import optimistic_state
+from ..domain.changes import ChangeSet
 from .errors import StoreDataError, StoreError
 from .instants import canonical
-from .schema import COMMAND_KINDS, OPTIMISTIC_STATES, TABLES
+from .schema import COMMAND_KINDS, TABLES
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ class CommandsMixin:
             previous = self._execute("SELECT state FROM alerts WHERE id = ?", [alert_id]).fetchone()
             changed = self._execute(
                 "UPDATE alerts SET state = ?, pending_action_id = ? WHERE id = ?",
-                [OPTIMISTIC_STATES[kind], action_id, alert_id],
+                [optimistic_state(kind).value, action_id, alert_id],
             ).rowcount
             self._audit_row(
                 actor,

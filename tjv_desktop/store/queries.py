@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from ..domain.alerts import CLOSED, PRIORITIES, worst_first
 from .instants import canonical, from_canonical, parse_instant
-from .schema import CLOSED_ALERT_STATES, PRIORITY_RANK, TABLES
+from .schema import TABLES
 
 
 @dataclass(frozen=True)
@@ -56,12 +57,13 @@ class AuditEntry:
 _ALERTS = TABLES["alerts"]
 _STATE_INDEX = [c.name for c in _ALERTS.columns].index("state")
 _ALERT_COLUMNS = "id, state, pending_action_id, payload"
+# Worst first, unknown priorities last: the domain's one rank, as SQL.
 _PRIORITY_ORDER = (
     "CASE lower(priority) "
-    + " ".join(f"WHEN '{name}' THEN {rank}" for name, rank in PRIORITY_RANK.items())
-    + f" ELSE {len(PRIORITY_RANK)} END"
+    + " ".join(f"WHEN '{p.value}' THEN {worst_first(p)}" for p in PRIORITIES)
+    + " ELSE 0 END"
 )
-_OPEN = f"coalesce(state, '') NOT IN ({', '.join(repr(s) for s in CLOSED_ALERT_STATES)})"
+_OPEN = f"coalesce(state, '') NOT IN ({', '.join(repr(s.value) for s in CLOSED)})"
 
 
 class QueriesMixin:

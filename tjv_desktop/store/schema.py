@@ -16,17 +16,13 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database, Migrations
 
+from ..domain.alerts import COMMANDS
+
 APPLICATION_ID = 0x544A5673  # "TJVs"
 MIGRATION_SET = "tjv-store"
 
-COMMAND_KINDS = ("acknowledge", "accept", "reject")
+COMMAND_KINDS = tuple(command.value for command in COMMANDS)
 COMMAND_STATES = ("pending", "sent", "failed")
-# The alert state shown while a command is pending, until a newer server row replaces it.
-OPTIMISTIC_STATES = {"acknowledge": "acknowledged", "accept": "accepted", "reject": "rejected"}
-# Alert states that no longer need a clinician (supabase/migrations: active, acknowledged, accepted,
-# rejected, resolved); every other state counts as open.
-CLOSED_ALERT_STATES = ("resolved",)
-PRIORITY_RANK = {"high": 0, "medium": 1, "low": 2}
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from ..domain.changes import ChangeSet, TableChanges
 from . import opening
-from .changes import ChangeSet, TableChanges
 from .commands import CommandsMixin
 from .crypto import KEY_BYTES, Cipher
 from .errors import StoreDataError

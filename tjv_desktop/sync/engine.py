@@ -14,14 +14,25 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from tjv_desktop.backend.rest import PermanentError, TransientError
+from tjv_desktop.domain.alerts import Command
+from tjv_desktop.domain.events import (
+    ChangeArrived,
+    ChangesApplied,
+    ChannelLive,
+    FeedGap,
+    LinkState,
+    LinkStateChanged,
+    ResyncFinished,
+    StationEvents,
+)
 from tjv_desktop.store import ChangeSet, LocalStore
 from tjv_desktop.tasks import cancel_and_wait
 
+from . import read_side
+from .views import AlertRow, PatientDetailView, ViewUpdate
 from .worker import StoreWorker
 
 log = logging.getLogger(__name__)
@@ -33,28 +44,22 @@ ALERTS_CURSOR = "alerts"
 LIVE_CURSORS = {**CURSORED, "patient_alerts": ALERTS_CURSOR}
 
 
-@dataclass(frozen=True)
-class ResyncResult:
-    rows: int
-    ms: float
-    changes: ChangeSet
-
-
 class SyncEngine:
-    """Owns the path network → store. ``rest`` is a backend.rest.RestGateway (or anything alike)."""
+    """Owns the path network → store, and the store's reads and writes for the window.
 
-    def __init__(self, worker: StoreWorker, rest, provider_id: str, *,
-                 on_changes: Callable[[ChangeSet], None] | None = None,
-                 on_resync: Callable[[ResyncResult], None] | None = None,
+    ``rest`` is a backend.rest.RestGateway (or anything alike). The engine listens on ``events`` for
+    what the link delivers (changes, channels going live, gaps, link state) and publishes what it wrote
+    (``changes_applied``, ``resync_finished``)."""
+
+    def __init__(self, worker: StoreWorker, rest, provider_id: str, events: StationEvents, *,
                  overlap: timedelta = timedelta(minutes=2), batch_max: int = 500, health=None):
         self.worker = worker
         self.rest = rest
         self.provider_id = provider_id
+        self.events = events
         self.overlap = overlap
         self.batch_max = batch_max
         self.health = health
-        self._on_changes = on_changes
-        self._on_resync = on_resync
         self._queue: asyncio.Queue = asyncio.Queue()
         self._consumer: asyncio.Task | None = None
         self._resync_task: asyncio.Task | None = None
@@ -67,6 +72,10 @@ class SyncEngine:
         # meanwhile live changes do not advance cursors, so the resync starts before the gap.
         self._gap = True
         self._gap_seq = 0
+        events.change_arrived.add(self.submit)
+        events.channel_live.add(self._on_channel_live)
+        events.feed_gap.add(self._on_feed_gap)
+        events.link_state_changed.add(self._on_link_state)
 
     # --- live path ----------------------------------------------------------------------------------
 
@@ -75,10 +84,23 @@ class SyncEngine:
             self._consumer = asyncio.create_task(self._consume(), name="tjv-sync-consumer")
 
     async def stop(self) -> None:
+        self.events.change_arrived.remove(self.submit)
+        self.events.channel_live.remove(self._on_channel_live)
+        self.events.feed_gap.remove(self._on_feed_gap)
+        self.events.link_state_changed.remove(self._on_link_state)
         await cancel_and_wait([self._consumer, self._resync_task, *self._background])
 
-    def submit(self, change) -> None:
-        """Called by the realtime link for every postgres change; never blocks."""
+    def _on_channel_live(self, event: ChannelLive) -> None:
+        self.request_resync(event.channel)
+
+    def _on_feed_gap(self, event: FeedGap) -> None:
+        self.note_gap(event.reason)
+
+    def _on_link_state(self, event: LinkStateChanged) -> None:
+        self.online = event.state is LinkState.CONNECTED
+
+    def submit(self, change: ChangeArrived) -> None:
+        """Every live database change; never blocks."""
         if change.table in LIVE_TABLES and change.record is not None:
             self._queue.put_nowait(change)
             if self.health is not None:
@@ -105,8 +127,8 @@ class SyncEngine:
             self._emit(changes)
 
     def _emit(self, changes: ChangeSet) -> None:
-        if changes and self._on_changes is not None:
-            self._on_changes(changes)
+        if changes:
+            self.events.changes_applied.publish(ChangesApplied(changes))
 
     # --- resync -------------------------------------------------------------------------------------
 
@@ -157,7 +179,7 @@ class SyncEngine:
         self.patient_ids = sorted(p["id"] for p in patients)
         return self.patient_ids
 
-    async def resync(self) -> ResyncResult:
+    async def resync(self) -> ResyncFinished:
         started = time.perf_counter()
         gap_seq = self._gap_seq
         patients = await self.rest.patients()
@@ -187,21 +209,21 @@ class SyncEngine:
         if self._gap_seq == gap_seq:  # no new gap opened while this resync ran
             self._gap = False
         self._emit(changes)
-        result = ResyncResult(sum(len(r) for r in batch.values()), (time.perf_counter() - started) * 1000, changes)
+        result = ResyncFinished(sum(len(r) for r in batch.values()), (time.perf_counter() - started) * 1000, changes)
         if self.health is not None:
             self.health.last_resync_at, self.health.last_resync_ms = time.time(), result.ms
             self.health.last_resync_rows = result.rows
             self.health.trace.record("resync", rows=result.rows, ms=round(result.ms, 1))
-        if self._on_resync is not None:
-            self._on_resync(result)
+        self.events.resync_finished.publish(result)
         return result
 
     # --- commands -----------------------------------------------------------------------------------
 
-    async def command(self, kind: str, alert_id: str, actor: str, args: dict | None = None) -> str:
+    async def command(self, kind: Command | str, alert_id: str, actor: str, args: dict | None = None) -> str:
         """Records the command (store + outbox + audit, one transaction), shows it, sends it if online."""
         action_id = str(uuid.uuid4())
-        changes = await self.worker.call(LocalStore.record_command, kind, alert_id, action_id, actor, args)
+        changes = await self.worker.call(LocalStore.record_command, Command(kind).value, alert_id, action_id,
+                                         actor, args)
         self._emit(changes)
         if self.online:
             task = asyncio.create_task(self.replay_outbox(), name="tjv-outbox")
@@ -227,8 +249,24 @@ class SyncEngine:
                 sent += 1
         return sent
 
-    # --- reads the UI and watch need ---------------------------------------------------------------
+    async def audit(self, actor: str | None, action: str, details: dict) -> None:
+        """A workstation event (lock, unlock, alarm signals) in the local audit trail; ids only."""
+        await self.worker.call(LocalStore.audit, actor, action, "workstation", None, details)
+
+    # --- reads the window and watch need (the read side, on the store's thread) --------------------
 
     async def data_age(self) -> timedelta | None:
         age = await self.worker.call(LocalStore.data_age)
         return age.age(datetime.now(UTC))
+
+    async def initial_view(self) -> ViewUpdate:
+        return await self.worker.call(read_side.initial_view, self.provider_id)
+
+    async def view_update(self, changes: ChangeSet, selected: str | None) -> ViewUpdate:
+        return await self.worker.call(read_side.view_update, changes, self.provider_id, selected)
+
+    async def patient_detail(self, patient_id: str, since: datetime) -> PatientDetailView:
+        return await self.worker.call(read_side.patient_detail, patient_id, since, self.provider_id)
+
+    async def alert_history(self, limit: int = 200) -> dict[str, AlertRow]:
+        return await self.worker.call(read_side.alert_history, self.provider_id, limit)

@@ -16,7 +16,8 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
-from ..domain.alarms import PRIORITIES, VISUAL, AlarmEvent, AlarmStatus, AlarmSystem, ShownAlarm
+from ..domain.alarms import AlarmEvent, AlarmStatus, AlarmSystem, ShownAlarm
+from ..domain.alerts import PRIORITIES, VISUAL, AlertState, Priority
 from .audio import AlarmAudio
 
 DARK = "#1e1e1e"
@@ -203,7 +204,8 @@ class AlarmBar(QWidget):
         self._update_flash(status.top)
 
     def _priority_name(self, priority: str) -> str:
-        return {"high": self.tr("HIGH"), "medium": self.tr("MEDIUM"), "low": self.tr("LOW")}[priority]
+        return {Priority.HIGH: self.tr("HIGH"), Priority.MEDIUM: self.tr("MEDIUM"),
+                Priority.LOW: self.tr("LOW")}[priority]
 
     def _describe(self, alarm: ShownAlarm) -> str:
         if alarm.technical_kind == "communication_lost":
@@ -225,11 +227,11 @@ class AlarmBar(QWidget):
                 text += " " + self.tr("({value}, limit\u00a0{limit})").format(value=value, limit=limit)
             else:
                 text += f" ({value})"
-        if alarm.state in ("acknowledged", "accepted"):
-            text += " " + self.tr("[{state}]").format(
-                state=self.tr("acknowledged") if alarm.state == "acknowledged" else self.tr("accepted"))
-        elif alarm.state == "rejected":
+        if alarm.state == AlertState.REJECTED:
             text += " " + self.tr("[rejected: needs an owner]")
+        elif not alarm.needs_response and alarm.technical_kind is None:
+            text += " " + self.tr("[{state}]").format(
+                state=self.tr("acknowledged") if alarm.state == AlertState.ACKNOWLEDGED else self.tr("accepted"))
         return text
 
     def _render_top(self, top: ShownAlarm | None, now: float) -> None:

@@ -10,6 +10,8 @@ from datetime import datetime
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton
 
+from tjv_desktop.domain.events import BroadcastArrived, StationEvents
+
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 500
@@ -28,8 +30,11 @@ def parse_announcement(payload: object) -> dict | None:
 
 
 class AnnouncementBanner(QFrame):
-    def __init__(self, parent=None):
+    """Announcements broadcast to the tenant, one at a time until dismissed; hears ``broadcast_arrived``."""
+
+    def __init__(self, events: StationEvents, parent=None):
         super().__init__(parent)
+        events.broadcast_arrived.add(self.handle_broadcast)
         self.setObjectName("announcementBanner")
         self.queue: list[dict] = []
         layout = QHBoxLayout(self)
@@ -47,11 +52,12 @@ class AnnouncementBanner(QFrame):
         layout.addWidget(self.dismiss)
         self.hide()
 
-    def handle_broadcast(self, channel: str, event: str, payload: dict) -> None:
-        """A ClientCore broadcast listener: takes announcements, leaves everything else."""
-        if not channel.endswith(":announcements") or event != EVENT:
+    def handle_broadcast(self, broadcast: BroadcastArrived) -> None:
+        """Takes announcements, leaves everything else."""
+        channel = broadcast.channel
+        if not channel.endswith(":announcements") or broadcast.event != EVENT:
             return
-        announcement = parse_announcement(payload)
+        announcement = parse_announcement(dict(broadcast.payload))
         if announcement is None:
             log.warning("announcements: ignored a malformed announcement on %s", channel)
             return

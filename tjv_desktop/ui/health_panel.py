@@ -32,7 +32,8 @@ from PySide6.QtWidgets import (
 )
 
 from tjv_desktop import __version__
-from tjv_desktop.backend.health import Health, LinkState
+from tjv_desktop.backend.health import Health
+from tjv_desktop.domain.events import LinkState
 
 log = logging.getLogger(__name__)
 

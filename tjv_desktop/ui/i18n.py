@@ -58,13 +58,10 @@ def _remove_installed(app: QCoreApplication) -> None:
     app._tjv_translators = []
 
 
-def install_translator(app: QCoreApplication, language: str | None = None) -> str:
-    """Installs the catalogues of ``language`` (default: from the settings) on ``app``; returns the
-    language in use. English needs no catalogue (the sources are English). Calling it again switches."""
-    if language is None:
-        from tjv_desktop.app.settings import Settings
-
-        language = Settings.load().value("language")
+def install_translator(app: QCoreApplication, language: str) -> str:
+    """Installs the catalogues of ``language`` (the setting's value: a code or "system") on ``app``;
+    returns the language in use. English needs no catalogue (the sources are English). Calling it again
+    switches."""
     language = choose_language(language)
     _remove_installed(app)
     QLocale.setDefault(QLocale(language))  # month and day names in dates (local_time)
@@ -129,7 +126,7 @@ CATALOGUE = (
     QT_TRANSLATE_NOOP("MainWindow", "▲ Data {age} old — offline ({state})"),
     QT_TRANSLATE_NOOP("MainWindow", "of unknown age"),
     QT_TRANSLATE_NOOP("MainWindow", "{shown} of {total} patients"),
-    QT_TRANSLATE_NOOP("MainWindow", "{title}: {n} ({u} not acknowledged)"),
+    QT_TRANSLATE_NOOP("MainWindow", "{title}: {n} ({u} awaiting response)"),
     # main_window.REJECT_REASONS (the server receives the English reason)
     QT_TRANSLATE_NOOP("MainWindow", "Not my patient"),
     QT_TRANSLATE_NOOP("MainWindow", "Handed over to another clinician"),

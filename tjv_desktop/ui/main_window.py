@@ -1,9 +1,11 @@
 """The monitoring window: alarm bar on top, census, active alerts with their commands, patient detail,
 and a status bar saying how connected and how old the data is.
 
-The window reads the store only through the StoreWorker, and only when a change-set names something:
-``handle_changes`` queues the change-set; one task merges what queued, re-reads the rows it names and
-updates the models. Commands go through ``engine.command`` and show through the change-set it emits.
+The window never touches the store: it asks the sync engine for typed view records (the read side,
+``sync/read_side.py``), and only when a change-set names something: ``changes_applied`` queues the
+change-set; one task merges what queued, asks for the view update it implies (one call on the store's
+thread) and applies it to the models. Commands and the audit trail go through the engine; what is
+allowed in which state comes from ``domain.alerts``.
 """
 
 from __future__ import annotations
@@ -32,12 +34,13 @@ from PySide6.QtWidgets import (
 )
 
 from tjv_desktop.backend.auth import SignInError
-from tjv_desktop.backend.health import LinkState
 from tjv_desktop.domain.alarms import AlarmSystem
-from tjv_desktop.store import ChangeSet
+from tjv_desktop.domain.alerts import Command, needs_response
+from tjv_desktop.domain.changes import ChangeSet
+from tjv_desktop.domain.events import ChangesApplied, LinkState, LinkStateChanged, PatientShown, StationEvents
+from tjv_desktop.sync.views import AlertRow, PatientDetailView, ViewUpdate
 from tjv_desktop.tasks import cancel_and_wait
 
-from . import readers
 from .alarm_bar import AlarmBar
 from .health_panel import HealthLauncher, HealthPanel
 from .lock_screen import IdleWatcher, LockScreen
@@ -63,7 +66,9 @@ def _tr(text: str) -> str:
 
 
 class MainWindow(QMainWindow):
-    """``engine`` is the SyncEngine, ``worker`` its StoreWorker; ``actor`` is recorded with commands.
+    """``engine`` is the SyncEngine (commands, audit, view records); ``events`` the station's events, on
+    which the window hears changes and the link state and says which patient it shows; ``actor`` is
+    recorded with commands.
 
     After ``idle_lock_seconds`` without input the window locks (patient views hidden, alarm bar kept);
     ``verify_password(password)`` unlocks it when it returns True, or "offline" when the password was
@@ -73,14 +78,13 @@ class MainWindow(QMainWindow):
     switch_user_requested = Signal()
     closed = Signal()  # the user closed the window: the application quits
 
-    def __init__(self, engine, worker, provider_id: str, actor: str, *, user_label: str = "",
+    def __init__(self, engine, events: StationEvents, actor: str, *, user_label: str = "",
                  store_note: str = "", now=lambda: datetime.now(UTC), clock=time.monotonic,
                  idle_lock_seconds: float = 600.0,
                  verify_password: Callable[[str], Awaitable[bool | str]] | None = None,
                  alarm_system: AlarmSystem | None = None):
         super().__init__()
-        self.engine, self.worker = engine, worker
-        self.provider_id, self.actor = provider_id, actor
+        self.engine, self.events, self.actor = engine, events, actor
         self.now, self.clock = now, clock
         self.link_state = LinkState.CONNECTING
         self.lost_since: float | None = clock()
@@ -130,7 +134,7 @@ class MainWindow(QMainWindow):
         self.alerts_proxy = alerts_proxy(self.alerts_model, self)
         self.alerts_view = make_table(AlertsView(central), _tr("Active alerts"))
         self.alerts_view.setModel(self.alerts_proxy)
-        self.alerts_view.on_acknowledge = self.acknowledge_selected
+        self.alerts_view.acknowledge_requested.connect(self.acknowledge_selected)
         self.alerts_view.setItemDelegate(AlarmColourDelegate(self.alerts_view))
         self.alerts_view.sortByColumn(AlertsModel.COLUMNS.index("priority"), Qt.SortOrder.AscendingOrder)
         a_header = self.alerts_view.horizontalHeader()
@@ -193,7 +197,6 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.locked = False
         self.verify_password = verify_password
-        self.watch_patient: Callable[[str | None], Awaitable[None]] | None = None
         self.idle = IdleWatcher(idle_lock_seconds, self)
         self.idle.idle_did_elapse.connect(self.lock)
         self.idle.start()
@@ -217,6 +220,12 @@ class MainWindow(QMainWindow):
         self._update_titles()
         self._update_buttons()
         self._render_status()
+        events.changes_applied.add(self._on_changes_applied)
+        events.link_state_changed.add(self._on_link_state)
+
+    @property
+    def provider_id(self) -> str:
+        return self.engine.provider_id
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
         self.closed.emit()
@@ -237,17 +246,18 @@ class MainWindow(QMainWindow):
 
     async def start(self) -> None:
         """Loads everything once, then follows change-sets."""
-        census = await self.worker.call(readers.census_rows, None, self.provider_id)
-        alerts = await self.worker.call(readers.alert_rows, None, self.provider_id)
+        first = await self.engine.initial_view()
         age = await self.engine.data_age()
         if age is not None:
             self.last_data_at = self.now() - age
-        self.census_model.reset(census)
-        self.alerts_model.reset(alerts)
+        self.census_model.reset(first.census)
+        self.alerts_model.reset(first.alerts)
         self._after_update()
         self._pump_task = asyncio.create_task(self._pump(), name="tjv-ui-pump")
 
     async def stop(self) -> None:
+        self.events.changes_applied.remove(self._on_changes_applied)
+        self.events.link_state_changed.remove(self._on_link_state)
         await cancel_and_wait([self._pump_task, *self._tasks])
         self.tick.stop()
         self.idle.stop()
@@ -266,8 +276,14 @@ class MainWindow(QMainWindow):
 
     # --- change-sets --------------------------------------------------------------------------------
 
+    def _on_changes_applied(self, event: ChangesApplied) -> None:
+        self.handle_changes(event.changes)
+
+    def _on_link_state(self, event: LinkStateChanged) -> None:
+        self.set_link_state(event.state, event.reason)
+
     def handle_changes(self, changes: ChangeSet) -> None:
-        """The engine's on_changes: never blocks; the pump applies what queued."""
+        """Queues a change-set; never blocks: the pump applies what queued."""
         self._pending = self._pending | changes
         self.last_data_at = self.now()
         self._wake.set()
@@ -284,28 +300,28 @@ class MainWindow(QMainWindow):
                     log.exception("could not refresh the views")
 
     async def apply_changes(self, changes: ChangeSet) -> None:
-        """Re-reads only the rows ``changes`` names and updates the models."""
-        hit = await self.worker.call(readers.affected, changes)
-        if hit.patients:
-            self.census_model.apply(await self.worker.call(readers.census_rows, sorted(hit.patients),
-                                                           self.provider_id))
-        if hit.alerts:
-            rows = await self.worker.call(readers.alert_rows, sorted(hit.alerts))
-            mine = {k: (r if r is None or r.get("provider_id") == self.provider_id else None) for k, r in rows.items()}
-            self.alerts_model.apply(mine)
+        """Applies the view update ``changes`` implies (computed in one call on the store's thread)."""
+        self.apply_view(await self.engine.view_update(changes, self.selected_patient))
+
+    def apply_view(self, update: ViewUpdate) -> None:
+        if update.census:
+            self.census_model.apply(update.census)
+        if update.alerts:
+            self.alerts_model.apply(update.alerts)
             if self.history_box.isChecked():
-                self.history_model.apply(mine)
+                self.history_model.apply(update.alerts)
         pid = self.selected_patient
-        if pid is not None and pid in hit.patients:
-            self.detail.add_vitals(hit.vitals_by_patient.get(pid, []))
-            row = self.census_model.row(pid)
-            if row is not None:
-                self.detail.set_summary(row)
-            if hit.alerts:
-                self.detail.set_alerts(await self.worker.call(lambda s: s.alerts_for_patient(pid)))
-        if pid is not None and pid in hit.notes:
-            self.detail.set_messages(await self.worker.call(lambda s: s.rows_for_patient("messages", pid)))
-            self.detail.set_care_plans(await self.worker.call(lambda s: s.rows_for_patient("care_plans", pid)))
+        if pid is not None and pid == self.detail.patient_id:
+            if update.new_vitals:
+                self.detail.add_vitals(update.new_vitals)
+            if update.census.get(pid) is not None:
+                self.detail.set_summary(update.census[pid])
+            if update.detail_alerts is not None:
+                self.detail.set_alerts(update.detail_alerts)
+            if update.messages is not None:
+                self.detail.set_messages(update.messages)
+            if update.care_plans is not None:
+                self.detail.set_care_plans(update.care_plans)
         self._after_update()
 
     def _fit_columns(self) -> None:
@@ -321,8 +337,8 @@ class MainWindow(QMainWindow):
 
     def _after_update(self) -> None:
         self._fit_columns()
-        names = {r["patient_id"]: r["name"] for r in self.census_model.rows()}
-        self.alarm_bar.update_alerts(self.alerts_model.rows(), names)
+        names = {r.patient_id: r.name for r in self.census_model.rows()}
+        self.alarm_bar.update_alerts([r.alert() for r in self.alerts_model.rows()], names)
         if self.alerts_view.selectionModel().currentIndex().row() < 0 and self.alerts_proxy.rowCount():
             self.select_alert_row(0)
         self._update_titles()
@@ -342,7 +358,7 @@ class MainWindow(QMainWindow):
         self.select_alert_row(row)
         return True
 
-    def selected_alert(self) -> dict | None:
+    def selected_alert(self) -> AlertRow | None:
         index = self.alerts_view.selectionModel().currentIndex()
         if not index.isValid():
             return None
@@ -365,11 +381,11 @@ class MainWindow(QMainWindow):
 
     async def load_detail(self, patient_id: str) -> None:
         since = self.now() - timedelta(hours=72)
-        detail = await self.worker.call(readers.patient_detail, patient_id, since)
+        detail: PatientDetailView = await self.engine.patient_detail(patient_id, since)
         if self.selected_patient == patient_id:
-            self.detail.show_patient(patient_id, detail)
-            if self.watch_patient is not None:  # the patient's own channel: live messages, care plan
-                self._spawn(self.watch_patient(patient_id))
+            self.detail.show_patient(detail)
+            # The patient's own channel (live messages, care plan) follows what is shown.
+            self.events.patient_shown.publish(PatientShown(patient_id))
 
     def _on_filter(self, text: str) -> None:
         self.census_proxy.setFilterFixedString(text)
@@ -381,7 +397,7 @@ class MainWindow(QMainWindow):
 
     async def _show_history(self, on: bool) -> None:
         if on:
-            self.history_model.reset(await self.worker.call(readers.alert_history))
+            self.history_model.reset(await self.engine.alert_history())
         source = self.history_model if on else self.alerts_model
         self.alerts_proxy.setSourceModel(source)
         self.alerts_view.setAccessibleName(_tr("Alert history") if on else _tr("Active alerts"))
@@ -394,14 +410,16 @@ class MainWindow(QMainWindow):
     def acknowledge_selected(self) -> None:
         self.command_selected("acknowledge")
 
-    def command_selected(self, kind: str, args: dict | None = None) -> asyncio.Task | None:
+    def command_selected(self, kind: Command | str, args: dict | None = None) -> asyncio.Task | None:
+        """Gives ``kind`` on the selected alert when its state allows it (domain.alerts)."""
         alert = self.selected_alert()
-        if alert is None or self.locked or (alert.get("state") or "") == "resolved":
+        if alert is None or self.locked or Command(kind) not in alert.allowed_commands:
             return None
-        return self._spawn(self.engine.command(kind, alert["id"], self.actor, args))
+        return self._spawn(self.engine.command(Command(kind), alert.id, self.actor, args))
 
     def reject_selected(self) -> None:
-        if self.selected_alert() is None or self.locked:
+        alert = self.selected_alert()
+        if alert is None or self.locked or Command.REJECT not in alert.allowed_commands:
             return
         dialog = QInputDialog(self)
         dialog.setWindowTitle(_tr("Reject responsibility"))
@@ -409,22 +427,22 @@ class MainWindow(QMainWindow):
         dialog.setComboBoxItems([_tr(r) for r in REJECT_REASONS])
         dialog.setComboBoxEditable(False)
         dialog.setOption(QInputDialog.InputDialogOption.UseListViewForComboBoxItems, True)
-        alert_id = self.selected_alert()["id"]
+        alert_id = alert.id
         self.reject_dialog = dialog
 
         def chosen(text: str) -> None:
             reason = REJECT_REASONS[[_tr(r) for r in REJECT_REASONS].index(text)]
-            self._spawn(self.engine.command("reject", alert_id, self.actor, {"reason": reason}))
+            self._spawn(self.engine.command(Command.REJECT, alert_id, self.actor, {"reason": reason}))
 
         dialog.textValueSelected.connect(chosen)
         dialog.open()  # window-modal without a nested event loop, so the async tasks keep running
 
     def _update_buttons(self) -> None:
         alert = self.selected_alert()
-        active = alert is not None and alert.get("state") != "resolved"
-        self.ack_button.setEnabled(active and alert.get("state") == "active")
-        self.accept_button.setEnabled(active and alert.get("state") in ("active", "acknowledged"))
-        self.reject_button.setEnabled(active and alert.get("state") in ("active", "acknowledged"))
+        allowed = alert.allowed_commands if alert is not None else frozenset()
+        self.ack_button.setEnabled(Command.ACKNOWLEDGE in allowed)
+        self.accept_button.setEnabled(Command.ACCEPT in allowed)
+        self.reject_button.setEnabled(Command.REJECT in allowed)
 
     # --- idle lock ----------------------------------------------------------------------------------
 
@@ -481,7 +499,7 @@ class MainWindow(QMainWindow):
                                                 "detail": event.detail})
 
     def _audit(self, action: str, details: dict) -> None:
-        self._spawn(self.worker.call(lambda s: s.audit(self.actor, action, "workstation", None, details)))
+        self._spawn(self.engine.audit(self.actor, action, details))
 
     # --- status -------------------------------------------------------------------------------------
 
@@ -543,8 +561,8 @@ class MainWindow(QMainWindow):
         self.census_count.setText(_tr("{shown} of {total} patients").format(shown=shown, total=total))
         model = self.alerts_proxy.sourceModel()
         title = _tr("Alert history") if model is self.history_model else _tr("Active alerts")
-        unanswered = sum(1 for r in model.rows() if r.get("state") == "active")
-        self.alerts_title.setText(_tr("{title}: {n} ({u} not acknowledged)").format(
+        unanswered = sum(1 for r in model.rows() if needs_response(r.state))
+        self.alerts_title.setText(_tr("{title}: {n} ({u} awaiting response)").format(
             title=title, n=model.rowCount(), u=unanswered))
         font = QFont()
         font.setPointSize(15)

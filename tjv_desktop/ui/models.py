@@ -14,17 +14,16 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QCoreApplication, QModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
-from tjv_desktop.store.schema import PRIORITY_RANK
-
-from .readers import instant, is_open
+from tjv_desktop.domain.alerts import VISUAL, Priority, marker, needs_response, worst_first
+from tjv_desktop.sync.views import AlertRow, CensusRow
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 KEY_ROLE = Qt.ItemDataRole.UserRole + 2
 
-# IEC 60601-1-8 colours; the asterisks carry the priority for those who cannot tell the colours apart.
-PRIORITY_MARK = {"high": "***", "medium": "**", "low": "*"}
-PRIORITY_BG = {"high": QColor("#d32f2f"), "medium": QColor("#fbc02d"), "low": QColor("#00acc1")}
-PRIORITY_FG = {"high": QColor("#ffffff"), "medium": QColor("#000000"), "low": QColor("#000000")}
+# The IEC 60601-1-8 colours of domain.alerts.VISUAL (the alarm bar's too); the asterisks carry the
+# priority for those who cannot tell the colours apart.
+PRIORITY_BG = {p: QColor(VISUAL[p].colour) for p in Priority}
+PRIORITY_FG = {p: QColor(VISUAL[p].text_colour) for p in Priority}
 STATUS_FG = {"critical": QColor("#ff6e6e"), "deteriorating": QColor("#ffd54f"), "watch": QColor("#80deea"),
              "offline": QColor("#b0b0b0")}
 STALE_FG = QColor("#b0b0b0")
@@ -55,10 +54,6 @@ def _num(value: Any, digits: int = 0) -> str:
         return f"{float(value):.{digits}f}"
     except (TypeError, ValueError):
         return str(value)
-
-
-def priority_rank(priority: str | None) -> int:
-    return PRIORITY_RANK.get(priority or "", len(PRIORITY_RANK))
 
 
 class KeyedTableModel(QAbstractTableModel):
@@ -121,10 +116,10 @@ class KeyedTableModel(QAbstractTableModel):
 
     # --- reads --------------------------------------------------------------------------------------
 
-    def row(self, key: str) -> dict | None:
+    def row(self, key: str) -> Any | None:
         return self._rows.get(key)
 
-    def row_at(self, index: int) -> dict:
+    def row_at(self, index: int) -> Any:
         return self._rows[self._keys[index]]
 
     def key_at(self, index: int) -> str:
@@ -133,7 +128,7 @@ class KeyedTableModel(QAbstractTableModel):
     def keys(self) -> list[str]:
         return list(self._keys)
 
-    def rows(self) -> list[dict]:
+    def rows(self) -> list[Any]:
         return [self._rows[k] for k in self._keys]
 
     def rowCount(self, parent=QModelIndex()) -> int:  # noqa: B008 - Qt's signature
@@ -187,61 +182,59 @@ class CensusModel(KeyedTableModel):
     def column_title(self, section: int) -> str:
         return _tr(self.TITLES[self.COLUMNS[section]])
 
-    def sort_key(self, row: dict) -> tuple:
-        news2 = row.get("news2")
-        return (priority_rank(row.get("top_priority")), -(news2 if news2 is not None else -1),
-                (row.get("name") or "").casefold())
+    def sort_key(self, row: CensusRow) -> tuple:
+        news2 = row.news2
+        return (worst_first(row.top_priority), -(news2 if news2 is not None else -1), row.name.casefold())
 
-    def _display(self, row: dict, column: str) -> str:
-        vitals = row.get("vitals") or {}
+    def _display(self, row: CensusRow, column: str) -> str:
+        vitals = row.vitals
         if column == "alerts":
-            top = row.get("top_priority")
-            if not top:
+            if not row.top_priority:
                 return ""
-            text = f"{PRIORITY_MARK[top]} {row['alert_count']}"
-            return text + (_tr(" new") if row.get("unanswered") else "")
+            text = f"{marker(row.top_priority)} {row.alert_count}"
+            return text + (_tr(" new") if row.unanswered else "")
         if column == "name":
-            return row.get("name") or ""
+            return row.name
         if column == "procedure":
-            side = _tr(row["side"])[:1].upper() if row.get("side") else ""
-            parts = [p for p in (row.get("procedure"), side) if p]
+            side = _tr(row.side)[:1].upper() if row.side else ""
+            parts = [p for p in (row.procedure, side) if p]
             text = " ".join(parts) or "–"
-            return text + (_tr(" · POD {n}").format(n=row["pod"]) if row.get("pod") is not None else "")
+            return text + (_tr(" · POD {n}").format(n=row.pod) if row.pod is not None else "")
         if column == "status":
-            return _tr(row.get("status") or "unknown")
+            return _tr(row.status or "unknown")
         if column == "news2":
-            return _num(row.get("news2"))
+            return _num(row.news2)
         if column == "temperature":
             return _num(vitals.get("temperature"), 1)
         if column == "bp":
             sys_bp, dia = vitals.get("systolic_bp"), vitals.get("diastolic_bp")
             return "–" if sys_bp is None else f"{_num(sys_bp)}/{_num(dia)}"
         if column == "age":
-            return age_text(self.age_seconds(row.get("measured_at")))
+            return age_text(self.age_seconds(row.measured_at))
         return _num(vitals.get(column))
 
-    def cell(self, row: dict, column: str, role: int) -> Any:
+    def cell(self, row: CensusRow, column: str, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(row, column)
         if role == SORT_ROLE:
             if column == "alerts":
                 return self.sort_key(row)
             if column == "name":
-                return (row.get("name") or "").casefold()
+                return row.name.casefold()
             if column == "news2":
-                return row.get("news2") if row.get("news2") is not None else -1
+                return row.news2 if row.news2 is not None else -1
             if column == "age":
-                age = self.age_seconds(row.get("measured_at"))
+                age = self.age_seconds(row.measured_at)
                 return age if age is not None else float("inf")
             return self._display(row, column)
-        if role == Qt.ItemDataRole.BackgroundRole and column == "alerts" and row.get("top_priority"):
-            return QBrush(PRIORITY_BG[row["top_priority"]])
+        if role == Qt.ItemDataRole.BackgroundRole and column == "alerts" and row.top_priority in PRIORITY_BG:
+            return QBrush(PRIORITY_BG[row.top_priority])
         if role == Qt.ItemDataRole.ForegroundRole:
-            if column == "alerts" and row.get("top_priority"):
-                return QBrush(PRIORITY_FG[row["top_priority"]])
-            if column == "status" and row.get("status") in STATUS_FG:
-                return QBrush(STATUS_FG[row["status"]])
-            age = self.age_seconds(row.get("measured_at"))
+            if column == "alerts" and row.top_priority in PRIORITY_FG:
+                return QBrush(PRIORITY_FG[row.top_priority])
+            if column == "status" and row.status in STATUS_FG:
+                return QBrush(STATUS_FG[row.status])
+            age = self.age_seconds(row.measured_at)
             if column in self.VITAL_COLUMNS + ("age",) and (age is None or age > STALE_VITALS_SECONDS):
                 return QBrush(STALE_FG)
         if role == Qt.ItemDataRole.FontRole and column in ("alerts", "name", "news2"):
@@ -252,8 +245,8 @@ class CensusModel(KeyedTableModel):
             return int(Qt.AlignmentFlag.AlignCenter)
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return f"{self.column_title(self.COLUMNS.index(column))}: {self._display(row, column)}"
-        if role == Qt.ItemDataRole.ToolTipRole and column == "alerts" and row.get("top_priority"):
-            return _tr("{n} open alerts, highest priority {p}").format(n=row["alert_count"], p=row["top_priority"])
+        if role == Qt.ItemDataRole.ToolTipRole and column == "alerts" and row.top_priority:
+            return _tr("{n} open alerts, highest priority {p}").format(n=row.alert_count, p=row.top_priority)
         return None
 
 
@@ -268,28 +261,27 @@ class AlertsModel(KeyedTableModel):
         super().__init__(parent, now)
         self.history = history
 
-    def keep(self, row: dict) -> bool:
-        return self.history or is_open(row)
+    def keep(self, row: AlertRow) -> bool:
+        return self.history or row.is_open
 
     def column_title(self, section: int) -> str:
         return _tr(self.TITLES[self.COLUMNS[section]])
 
-    def state_text(self, row: dict) -> str:
-        text = _tr(row.get("state") or "active")
-        if row.get("pending_action_id"):
+    def state_text(self, row: AlertRow) -> str:
+        text = _tr(row.state or "active")
+        if row.pending_action_id:
             text += _tr(" (sending…)")
         return text
 
-    def _display(self, row: dict, column: str) -> str:
+    def _display(self, row: AlertRow, column: str) -> str:
         if column == "priority":
-            p = row.get("priority")
-            return f"{PRIORITY_MARK.get(p, '')} {_tr(p or '').upper()}"
+            return f"{marker(row.priority)} {_tr(row.priority or '').upper()}"
         if column == "patient":
-            return row.get("patient_name") or ""
+            return row.patient_name
         if column == "message":
-            return row.get("message") or row.get("kind") or ""
+            return row.message
         if column == "raised":
-            raised = instant(row.get("raised_at"))
+            raised = row.raised_at
             if raised is None:
                 return "–"
             local = raised.astimezone()
@@ -298,19 +290,19 @@ class AlertsModel(KeyedTableModel):
             return self.state_text(row)
         return ""
 
-    def cell(self, row: dict, column: str, role: int) -> Any:
+    def cell(self, row: AlertRow, column: str, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(row, column)
         if role == SORT_ROLE:
-            raised = instant(row.get("raised_at"))
-            stamp = -raised.timestamp() if raised else 0.0
+            stamp = -row.raised_at.timestamp() if row.raised_at else 0.0
             if column == "priority":
-                return (priority_rank(row.get("priority")), row.get("state") != "active", stamp)
+                return (worst_first(row.priority), not row.needs_response, stamp)
             if column == "raised":
                 return stamp
             return self._display(row, column)
-        p = row.get("priority")
-        active = row.get("state") == "active"
+        p = row.priority
+        # Still waiting for a response (domain.alerts.needs_response): full colour and bold.
+        active = needs_response(row.state)
         if role == Qt.ItemDataRole.BackgroundRole and column == "priority" and p in PRIORITY_BG:
             return QBrush(PRIORITY_BG[p] if active else PRIORITY_BG[p].darker(250))
         if role == Qt.ItemDataRole.ForegroundRole:

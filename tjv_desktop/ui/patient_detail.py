@@ -8,6 +8,7 @@ charts are redrawn by a 2 Hz timer, never per sample. It reads nothing itself: t
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -28,11 +29,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from tjv_desktop.domain.alerts import marker
 from tjv_desktop.domain.news2 import ALERT_RULES
+from tjv_desktop.sync.read_side import instant
+from tjv_desktop.sync.views import AlertRow, CensusRow, PatientDetailView
 
 from .i18n import local_time
-from .models import PRIORITY_BG, PRIORITY_MARK, age_text
-from .readers import instant
+from .models import PRIORITY_BG, age_text
 
 RANGES_H = (1, 8, 24, 72)
 REDRAW_MS = 500
@@ -112,7 +115,7 @@ class PatientDetail(QWidget):
                 colour = PRIORITY_BG[rule.priority]
                 line = pg.InfiniteLine(pos=rule.limit, angle=0, movable=False,
                                        pen=pg.mkPen(colour, width=1.5, style=Qt.PenStyle.DashLine),
-                                       label=f"{PRIORITY_MARK[rule.priority]} {'>' if rule.direction == 'above' else '<'}"
+                                       label=f"{marker(rule.priority)} {'>' if rule.direction == 'above' else '<'}"
                                              f"{rule.limit:g}",
                                        labelOpts={"position": 0.02, "color": colour, "anchors": [(0, 1), (0, 1)]})
                 line.label.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
@@ -156,18 +159,17 @@ class PatientDetail(QWidget):
 
     # --- inputs -------------------------------------------------------------------------------------
 
-    def show_patient(self, patient_id: str, detail: dict) -> None:
-        """``detail`` as readers.patient_detail returns it (vitals as (epoch seconds, row))."""
-        self.patient_id = patient_id
-        self._samples = {int(row["id"]): (t, row) for t, row in detail["vitals"]}
-        self.set_summary(detail.get("census"))
-        self.set_alerts(detail["alerts"])
-        self.set_messages(detail["messages"])
-        self.set_care_plans(detail["care_plans"])
+    def show_patient(self, detail: PatientDetailView) -> None:
+        self.patient_id = detail.patient_id
+        self._samples = {int(row["id"]): (t, row) for t, row in detail.vitals}
+        self.set_summary(detail.census)
+        self.set_alerts(detail.alerts)
+        self.set_messages(detail.messages)
+        self.set_care_plans(detail.care_plans)
         self._dirty = True
         self.redraw_if_needed()
 
-    def add_vitals(self, rows: list[dict]) -> None:
+    def add_vitals(self, rows: Sequence[Mapping]) -> None:
         for row in rows:
             moment = instant(row.get("measured_at"))  # parsed once, not on every redraw
             if moment is not None:
@@ -183,33 +185,31 @@ class PatientDetail(QWidget):
         self._shown_window = None
         self.redraw_if_needed()
 
-    def set_summary(self, census: dict | None) -> None:
-        if not census:
+    def set_summary(self, census: CensusRow | None) -> None:
+        if census is None:
             return
-        parts = [census.get("name") or ""]
-        side = self.tr(census["side"]) if census.get("side") else ""
-        procedure = " ".join(p for p in (census.get("procedure"), side) if p)
+        parts = [census.name]
+        side = self.tr(census.side) if census.side else ""
+        procedure = " ".join(p for p in (census.procedure, side) if p)
         if procedure:
             parts.append(procedure)
-        if census.get("pod") is not None:
-            parts.append(self.tr("post-operative day {n}").format(n=census["pod"]))
-        parts.append(self.tr("status: {s}").format(s=self.tr(census.get("status") or "unknown")))
-        news2 = census.get("news2")
+        if census.pod is not None:
+            parts.append(self.tr("post-operative day {n}").format(n=census.pod))
+        parts.append(self.tr("status: {s}").format(s=self.tr(census.status or "unknown")))
+        news2 = census.news2
         parts.append(self.tr("NEWS2 {n}").format(n="–" if news2 is None else news2))
-        measured = census.get("measured_at")
+        measured = census.measured_at
         age = None if measured is None else (self.now() - measured).total_seconds()
         parts.append(self.tr("vitals {age} old").format(age=age_text(age)))
         self.header.setText("  ·  ".join(parts))
 
-    def set_alerts(self, alerts: list[dict]) -> None:
+    def set_alerts(self, alerts: Sequence[AlertRow]) -> None:
         self.alerts_list.clear()
         for alert in alerts:
-            raised = instant(alert.get("raised_at"))
-            when = local_time(raised) if raised else "–"
-            self.alerts_list.addItem(f"{when}  {PRIORITY_MARK.get(alert.get('priority'), '')} "
-                                     f"{alert.get('message', '')}  [{self.tr(alert.get('state') or '')}]")
+            when = local_time(alert.raised_at) if alert.raised_at else "–"
+            self.alerts_list.addItem(f"{when}  {marker(alert.priority)} {alert.message}  [{self.tr(alert.state)}]")
 
-    def set_messages(self, messages: list[dict]) -> None:
+    def set_messages(self, messages: Sequence[Mapping]) -> None:
         lines = []
         for m in messages[-50:]:
             when = instant(m.get("created_at"))
@@ -218,7 +218,7 @@ class PatientDetail(QWidget):
                          f"{_escape(m.get('body') or '')}</p>")
         self.messages.setHtml("".join(lines) or self.tr("No messages."))
 
-    def set_care_plans(self, plans: list[dict]) -> None:
+    def set_care_plans(self, plans: Sequence[Mapping]) -> None:
         parts = []
         for plan in plans:
             goals = plan.get("goals") or []

@@ -397,6 +397,10 @@ class SessionsPanel(QWidget):
         layout.addLayout(row)
         self.stack.addWidget(page)
 
+    def start(self) -> None:
+        """Lists the open sessions (once the loop runs)."""
+        self._spawn(self.refresh())
+
     def _spawn(self, coro) -> asyncio.Task:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)

@@ -3,7 +3,7 @@ selection, plain A to acknowledge in the alerts list)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPalette, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -40,17 +40,14 @@ def apply_dark_palette(app: QApplication) -> None:
 
 
 class AlertsView(QTableView):
-    """The alerts list; plain A acknowledges the selected alert while the list has focus."""
+    """The alerts list; plain A asks to acknowledge the selected alert while the list has focus."""
 
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.on_acknowledge = None
+    acknowledge_requested = Signal()
 
     def keyPressEvent(self, event) -> None:
         if event.key() == Qt.Key.Key_A and event.modifiers() in (Qt.KeyboardModifier.NoModifier,
                                                                   Qt.KeyboardModifier.KeypadModifier):
-            if self.on_acknowledge is not None:
-                self.on_acknowledge()
+            self.acknowledge_requested.emit()
             event.accept()
             return
         super().keyPressEvent(event)

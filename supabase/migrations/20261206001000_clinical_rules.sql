@@ -264,21 +264,21 @@ returns table (
   can_judge boolean
 )
 language sql stable security definer set search_path = '' as $$
-  with v as (
+  with v as materialized (
     select x.* from unnest(p_vitals) x
-  ), scales as (
+  ), scales as materialized (
     select p.id as patient_id,
            coalesce((select c.spo2_scale from public.care_plans c
                       where c.patient_id = p.id and c.status = 'active' and c.spo2_scale is not null
                       order by c.updated_at desc limit 1), 1) as scale
       from public.patients p where p.id in (select v.patient_id from v)
-  ), scored as (
+  ), scored as materialized (  -- once per sample: a composite used by field is otherwise re-evaluated
     select v.*, private.news2(v.respiratory_rate, v.spo2, v.on_oxygen, v.systolic_bp, v.heart_rate,
                               v.consciousness, v.temperature, s.scale) as n2
       from v join scales s on s.patient_id = v.patient_id
   ), rules as (
     select * from private.effective_alert_rules(array(select distinct v.patient_id from v))
-  ), evaluated as (
+  ), evaluated as materialized (
     select sc.id, sc.patient_id, sc.tenant_id, sc.measured_at, least(sc.measured_at, now()) as at, sc.n2,
            r.kind, r.priority, r.measure, r.limit_value, m.value,
            m.value is not null and case r.direction when 'above' then m.value > r.limit_value
@@ -394,16 +394,20 @@ create or replace function private.raise_vital_alert_priority(
 ) returns void
 language plpgsql volatile security definer set search_path = '' as $$
 declare
-  v_alert public.patient_alerts;
+  v_tenant uuid;
+  v_patient uuid;
+  v_kind text;
 begin
-  update public.patient_alerts a
-     set priority = p_priority, message = p_message, value = p_value, limit_value = p_limit, unit = p_unit,
-         news2_score = p_news2, state = 'active', acknowledged_by = null, acknowledged_at = null
-   where a.event_id = p_event_id and a.state <> 'resolved'
-  returning * into v_alert;
-  perform private.write_audit(v_alert.tenant_id, 'alert.escalate', 'patient_alerts', p_event_id::text,
-    v_alert.patient_id, null,
-    jsonb_build_object('kind', v_alert.kind, 'priority', p_priority, 'message', p_message, 'value', p_value,
+  with raised as (
+    update public.patient_alerts a
+       set priority = p_priority, message = p_message, value = p_value, limit_value = p_limit, unit = p_unit,
+           news2_score = p_news2, state = 'active', acknowledged_by = null, acknowledged_at = null
+     where a.event_id = p_event_id and a.state <> 'resolved'
+    returning a.tenant_id, a.patient_id, a.kind
+  )
+  select r.tenant_id, r.patient_id, r.kind into v_tenant, v_patient, v_kind from raised r limit 1;
+  perform private.write_audit(v_tenant, 'alert.escalate', 'patient_alerts', p_event_id::text, v_patient, null,
+    jsonb_build_object('kind', v_kind, 'priority', p_priority, 'message', p_message, 'value', p_value,
                        'limit', p_limit, 'unit', p_unit, 'news2', p_news2, 'source', 'vital_signs'));
 end
 $$;

@@ -240,7 +240,10 @@ create policy "providers set limits of visible patients" on public.patient_alert
 -- care plan's own limit for that rule.
 create or replace function private.effective_alert_rules(p_patient_ids uuid[])
 returns table (patient_id uuid, kind text, priority text, measure text, direction text, limit_value numeric)
-language sql stable security definer set search_path = '' as $$
+language plpgsql stable security definer set search_path = '' as $$
+#variable_conflict use_column
+begin
+  return query
   select p.id, r.kind, r.priority, r.measure, r.direction, coalesce(o.limit_value, r.limit_value)
     from public.patients p
     join public.alert_rules r on r.tenant_id = p.tenant_id and r.enabled
@@ -250,7 +253,8 @@ language sql stable security definer set search_path = '' as $$
        where l.patient_id = p.id and l.kind = r.kind and l.priority = r.priority and l.measure = r.measure
        order by c.updated_at desc limit 1
     ) o on true
-   where p.id = any(p_patient_ids)
+   where p.id = any(p_patient_ids);
+end
 $$;
 
 -- Every sample with its NEWS2 and, per rule kind of its patient, the highest-priority rule that fires
@@ -263,7 +267,11 @@ returns table (
   kind text, fire_rank int, priority text, measure text, value numeric, limit_value numeric,
   can_judge boolean
 )
-language sql stable security definer set search_path = '' as $$
+language plpgsql stable security definer set search_path = '' as $$
+#variable_conflict use_column
+begin
+  -- PL/pgSQL, not SQL: its plan is kept for the session instead of being made again at every insert.
+  return query
   with v as materialized (
     select x.* from unnest(p_vitals) x
   ), scales as materialized (
@@ -300,7 +308,8 @@ language sql stable security definer set search_path = '' as $$
          e.priority, e.measure, e.value, e.limit_value,
          bool_and(e.judgeable) over (partition by e.id, e.kind)
     from evaluated e
-   order by e.id, e.kind, e.fires desc nulls last, private.priority_rank(e.priority) desc
+   order by e.id, e.kind, e.fires desc nulls last, private.priority_rank(e.priority) desc;
+end
 $$;
 
 create or replace function private.format_measure(p_measure text, p_value numeric) returns text

@@ -56,7 +56,10 @@ async def test_a_patients_spo2_of_85_reaches_the_assigned_stations_as_a_high_ale
         for s in stations:
             await s.wait_state(LinkState.CONNECTED, 20)
         nurse, physio, surgeon = stations
-        for s in (nurse, physio):
+        for s in (nurse, physio):  # the first resync has brought the patient's status
+            deadline = time.monotonic() + 20
+            while (await hypoxia_and_status(s))[1] is None and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)  # polling the store for the condition, bounded by the deadline
             alerts, status = await hypoxia_and_status(s)
             assert alerts == [] and status["status"] == "stable"
 

@@ -574,4 +574,5 @@ create trigger apply_vital_rules after insert on public.vital_signs
   for each statement execute function private.apply_vital_rules();
 
 revoke all on all functions in schema private from public;
-revoke all on table private.alert_clearing from public;
+revoke all on table private.alert_clearing from public, anon, authenticated;
+alter table private.alert_clearing enable row level security;  -- no policy: only its owner's functions

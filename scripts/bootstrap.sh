@@ -9,6 +9,9 @@ have_pg_server() {
   compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || command -v initdb >/dev/null
 }
 have_pg_server || need_apt+=(postgresql postgresql-contrib)
+# pg_cron, preloaded by the sandbox as every Supabase project has it (the escalation job).
+pg_major=$(ls /usr/lib/postgresql 2>/dev/null | sort -V | tail -1)
+compgen -G "/usr/lib/postgresql/*/lib/pg_cron.so" >/dev/null || need_apt+=("postgresql-${pg_major:-15}-cron")
 command -v node >/dev/null || need_apt+=(nodejs)
 command -v npm >/dev/null || need_apt+=(npm)
 # Qt's offscreen and xcb platforms, fonts, a virtual X server for real-window screenshots, and a

@@ -40,6 +40,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--simulate", type=int, default=0, metavar="N", help="simulate N post-operative patients")
     p.add_argument("--seed", type=int, default=1, help="simulator seed (same seed, same scenarios)")
     p.add_argument("--sim-interval", type=float, default=2.0, help="seconds between simulated vitals")
+    p.add_argument("--backfill-hours", type=float, default=72.0,
+                   help="history written for simulated patients that have none (0: none)")
     p.add_argument("--jwt-expiry", type=int, default=3600, help="lifetime of access tokens, seconds")
     p.add_argument("--log-level", default="INFO")
     return p.parse_args(argv)
@@ -53,7 +55,8 @@ async def serve(args: argparse.Namespace) -> int:
         temp_root.chmod(0o711)
         data_dir = temp_root
     sandbox = Sandbox(data_dir, args.host, args.port, jwt_expiry=args.jwt_expiry,
-                      simulate=args.simulate, seed=args.seed, sim_interval=args.sim_interval)
+                      simulate=args.simulate, seed=args.seed, sim_interval=args.sim_interval,
+                      backfill_hours=args.backfill_hours)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -1,7 +1,7 @@
 """A private PostgreSQL cluster for the sandbox, in a data directory of its own.
 
-Uses the system's PostgreSQL binaries when present (Debian's /usr/lib/postgresql/N/bin, or PATH), else
-the binaries of the pip-installed ``pgserver`` package. PostgreSQL refuses to run as root, so when the
+Uses the system's PostgreSQL binaries (Debian's /usr/lib/postgresql/N/bin, or PATH, or the pip-installed
+``pgserver`` package) of a server that has pg_cron, which the migrations need as Supabase provides it. PostgreSQL refuses to run as root, so when the
 sandbox runs as root the cluster runs as the ``postgres`` system user (or ``nobody``).
 
 The server is a child of the sandbox process and dies with it (PR_SET_PDEATHSIG), so a sandbox killed
@@ -52,12 +52,22 @@ def find_pg_bin() -> Path:
 
         candidates.append(Path(pgserver.__file__).parent / "pginstall" / "bin")
     for c in candidates:
-        if (c / "initdb").exists() and (c / "postgres").exists():
+        if (c / "initdb").exists() and (c / "postgres").exists() and _has_pg_cron(c):
             return c
     raise PostgresError(
-        "No PostgreSQL server binaries found. Install the server (Debian: apt-get install postgresql) "
-        "or the pip package pgserver, or set TJV_PG_BIN to the folder holding initdb."
+        "No PostgreSQL server binaries with pg_cron found. Install the server and Debian's pg_cron "
+        "(apt-get install postgresql postgresql-15-cron, as scripts/bootstrap.sh does), or set TJV_PG_BIN "
+        "to the folder holding initdb of a server that has pg_cron."
     )
+
+
+def _has_pg_cron(bin_dir: Path) -> bool:
+    pg_config = bin_dir / "pg_config"
+    if pg_config.exists():
+        libdir = subprocess.run([str(pg_config), "--pkglibdir"], capture_output=True, text=True).stdout.strip()
+        if libdir:
+            return (Path(libdir) / "pg_cron.so").exists()
+    return (bin_dir.parent / "lib" / "pg_cron.so").exists()
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -205,6 +215,11 @@ class PostgresCluster:
                 str(self._bin / "postgres"), "-D", str(self.pgdata),
                 "-c", f"listen_addresses={self.host}", "-c", f"port={self.port}",
                 "-c", f"unix_socket_directories={self.rundir}",
+                # Debian's pg_cron, preloaded as on every Supabase project: the escalation job of the
+                # migrations runs in the database the sandbox serves. Background workers, so its jobs
+                # need no password of their own. On the command line, so older data folders get it too.
+                "-c", "shared_preload_libraries=pg_cron", "-c", f"cron.database_name={DATABASE}",
+                "-c", "cron.use_background_workers=on", "-c", "cron.log_min_messages=warning",
             ],
             preexec_fn=_child_setup(self._user), stdout=logfile, stderr=subprocess.STDOUT,
             cwd=self.rundir,

@@ -9,9 +9,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-
-from tjv_desktop.domain.vitals import VitalSample
+from datetime import date, timedelta
 
 DEMO_TENANTS = ("riverside", "lakeside")
 
@@ -96,7 +94,7 @@ class PatientProfile:
 
 @dataclass(frozen=True, slots=True)
 class Reading:
-    """One simulated set of observations for patient ``index``."""
+    """One simulated set of observations for patient ``index``: what a device sends, nothing judged."""
 
     index: int
     heart_rate: int
@@ -106,12 +104,6 @@ class Reading:
     systolic_bp: int
     diastolic_bp: int
     pain_score: int
-
-    def sample(self, patient_id: str, measured_at: datetime) -> VitalSample:
-        return VitalSample(patient_id=patient_id, measured_at=measured_at, heart_rate=self.heart_rate,
-                           spo2=self.spo2, respiratory_rate=self.respiratory_rate, temperature=self.temperature,
-                           systolic_bp=self.systolic_bp, diastolic_bp=self.diastolic_bp,
-                           pain_score=self.pain_score)
 
 
 def _round_half_up(value: float) -> int:

@@ -53,13 +53,15 @@ class Sandbox:
     """Owns the cluster, the connection pool, the HTTP server and (optionally) the simulator."""
 
     def __init__(self, data_dir: Path, host: str = "127.0.0.1", port: int = 0, *,
-                 jwt_expiry: int = 3600, simulate: int = 0, seed: int = 1, sim_interval: float = 2.0):
+                 jwt_expiry: int = 3600, simulate: int = 0, seed: int = 1, sim_interval: float = 2.0,
+                 backfill_hours: float = 72.0):
         self.data_dir = Path(data_dir)
         self.host = host
         self.port = port
         self.simulate = simulate
         self.seed = seed
         self.sim_interval = sim_interval
+        self.backfill_hours = backfill_hours
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.ctx = SandboxContext(
             keys=ProjectKeys.load_or_create(self.data_dir / "project-keys.json"),
@@ -86,9 +88,13 @@ class Sandbox:
         self.port = sock.getsockname()[1]
         self.ctx.public_url = f"http://{self.host}:{self.port}"
         if self.simulate:
+            from datetime import timedelta
+
             from .simulator import PatientSimulator
 
-            self.simulator = PatientSimulator(info.dsn(), self.simulate, seed=self.seed, interval=self.sim_interval)
+            # A fresh data folder looks like a ward on its third day: history through the same rules.
+            self.simulator = PatientSimulator(info.dsn(), self.simulate, seed=self.seed, interval=self.sim_interval,
+                                              backfill=timedelta(hours=self.backfill_hours) or None)
             await self.simulator.start()
         log.info("sandbox serving at %s (PostgreSQL on port %s)", self.url, info.port)
 

@@ -1,9 +1,13 @@
-"""Patient simulator: post-operative vitals written to the sandbox database, with deterioration episodes
-that raise alerts through ``public.raise_alert`` exactly as a production ingest would.
+"""Patient simulator: a fleet of home devices writing post-operative vitals to the sandbox database.
+
+It is a device and nothing more: it writes ``vital_signs`` the way a wearable gateway does (one INSERT
+per gateway per tick, as the service role), and the database's own rules (the migrations' trigger) score
+them, set ``patient_status`` and raise, escalate and resolve alerts, exactly as on a real project.
 
 Two layers. ``ScenarioPlan`` is pure and deterministic: a seed gives the same patients, values and
-episodes every time (no wall clock, no I/O). ``PatientSimulator`` writes what the plan produces to
-PostgreSQL with asyncpg, scoring each sample with the domain's NEWS2 and alert rules.
+episodes every time (no wall clock, no I/O). ``PatientSimulator`` writes what the plan produces with
+asyncpg. On a first start it can backfill history: the same plan at a coarser cadence, in bulk
+statements through the same trigger, so past alerts were raised and resolved when their samples say.
 """
 
 from __future__ import annotations
@@ -11,18 +15,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import asyncpg
-
-from tjv_desktop.domain.alerts import priority_rank
-from tjv_desktop.domain.news2 import ALERT_KINDS, assess, patient_status
-from tjv_desktop.domain.vitals import VitalAlert
 
 from .scenarios import (  # noqa: F401 - re-exported for callers of the simulator
     DEMO_TENANTS,
@@ -41,8 +40,9 @@ log = logging.getLogger(__name__)
 class SimulatorStats:
     ticks: int = 0
     vitals_written: int = 0
-    alerts_raised: dict[str, int] = field(default_factory=lambda: {"high": 0, "medium": 0, "low": 0})
-    alerts_resolved: int = 0
+    statements: int = 0
+    backfilled: int = 0
+    backfill_seconds: float = 0.0
     errors: int = 0
     last_tick_seconds: float = 0.0
 
@@ -51,73 +51,72 @@ class SimulatorError(RuntimeError):
     """The simulator cannot run against this database (e.g. none of its tenants exist)."""
 
 
-# One statement, so a quiet patient's tick is atomic; executemany sends the whole batch at once.
-_WRITE_TICK = """
-with vitals as (
-  insert into public.vital_signs (tenant_id, patient_id, measured_at, heart_rate, spo2, respiratory_rate,
-                                  temperature, systolic_bp, diastolic_bp, pain_score, consciousness,
-                                  on_oxygen, source)
-  values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'simulator')
-)
-insert into public.patient_status (patient_id, tenant_id, provider_id, status, news2_score, news2_risk,
-                                   last_vitals_at)
-values ($2, $1, $13, $14, $15, $16, $3)
-on conflict (patient_id) do update
-  set status = excluded.status, news2_score = excluded.news2_score, news2_risk = excluded.news2_risk,
-      last_vitals_at = excluded.last_vitals_at
+# One statement per gateway batch: the rows arrive together, as a gateway's upload does, and the
+# database's statement-level trigger judges them together. tenant_id is derived by the database.
+_INSERT_BATCH = """
+insert into public.vital_signs (patient_id, measured_at, heart_rate, spo2, respiratory_rate, temperature,
+                                systolic_bp, diastolic_bp, pain_score, source)
+select r.*, 'simulator' from unnest($1::uuid[], $2::timestamptz[], $3::int[], $4::int[], $5::int[],
+                                    $6::numeric[], $7::int[], $8::int[], $9::int[]) as r
 """
-_RAISE = "select count(*) from public.raise_alert($1, $2, $3, $4, $5, $6, $7, $8)"
-_RESOLVE = "select public.resolve_alerts($1, $2)"
-_OPEN_STATES = ("active", "acknowledged", "accepted")
 
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _num(value: float | None) -> Decimal | None:
-    return None if value is None else Decimal(str(value))
+async def _as_service_role(conn: asyncpg.Connection) -> None:
+    # A gateway writes as the project's service role, not as a superuser: the rules must hold for it.
+    # On every acquire: the pool's reset on release (RESET ALL) drops the role.
+    await conn.execute("set role service_role")
 
 
 @dataclass(frozen=True, slots=True)
 class _SimPatient:
     id: str
     tenant_id: str
-    provider_id: str | None  # primary clinician, shown as responsible in patient_status
 
 
-@dataclass
-class _PatientWrite:
-    index: int
-    row: tuple
-    raise_alerts: list[VitalAlert]
-    resolve_kinds: list[str]
-    open_after: dict[str, VitalAlert]
-    cleared_after: dict[str, int]
+def _columns(batch: Sequence[tuple[_SimPatient, Reading, datetime]]) -> list[list]:
+    """The batch as the INSERT's column arrays."""
+    return [
+        [p.id for p, _, _ in batch], [at for _, _, at in batch],
+        [r.heart_rate for _, r, _ in batch], [r.spo2 for _, r, _ in batch],
+        [r.respiratory_rate for _, r, _ in batch], [Decimal(str(r.temperature)) for _, r, _ in batch],
+        [r.systolic_bp for _, r, _ in batch], [r.diastolic_bp for _, r, _ in batch],
+        [r.pain_score for _, r, _ in batch],
+    ]
 
 
 class PatientSimulator:
     """Keeps ``patients`` simulated patients (mrn ``SIM-0001``…) in the given tenants and writes one set of
-    vitals per patient every ``interval`` seconds. Connects as the superuser ``dsn``.
+    vitals per patient every ``interval`` seconds, in batches of ``gateway_size`` patients (one INSERT
+    each). Connects with the superuser ``dsn`` and writes as ``service_role``.
 
     Each patient is assigned to two of its tenant's clinicians (overlapping panels) and to the tenant's
-    coordinators. An alert kind is resolved after ``resolve_after`` consecutive ticks without it."""
+    coordinators. With ``backfill``, patients without any vitals first get that much history at
+    ``backfill_every`` (one INSERT per ``backfill_chunk`` of history for all of them)."""
 
     def __init__(self, dsn: str, patients: int, seed: int = 1, interval: float = 2.0, *,
                  tenant_slugs: Sequence[str] = DEMO_TENANTS, mrn_prefix: str = "SIM-",
-                 episode_rate: float = 0.0015, resolve_after: int = 3,
+                 episode_rate: float = 0.0015, gateway_size: int = 25,
+                 backfill: timedelta | None = None, backfill_every: timedelta = timedelta(minutes=5),
+                 backfill_chunk: timedelta = timedelta(hours=2),
                  clock: Callable[[], datetime] = _utcnow):
         self.dsn = dsn
         self.interval = interval
         self.tenant_slugs = tuple(tenant_slugs)
         self.mrn_prefix = mrn_prefix
-        self.resolve_after = max(1, resolve_after)
+        self.seed = seed
+        self.episode_rate = episode_rate
+        self.gateway_size = max(1, gateway_size)
+        self.backfill = backfill
+        self.backfill_every = backfill_every
+        self.backfill_chunk = backfill_chunk
         self.clock = clock
         self.plan = ScenarioPlan(seed, patients, episode_rate=episode_rate, mrn_prefix=mrn_prefix)
         self.stats = SimulatorStats()
         self.patients: list[_SimPatient] = []
-        self._open: list[dict[str, VitalAlert]] = [{} for _ in range(patients)]
-        self._cleared: list[dict[str, int]] = [{} for _ in range(patients)]
         self._pool: asyncpg.Pool | None = None
         self._lock = asyncio.Lock()
         self._task: asyncio.Task | None = None
@@ -127,20 +126,18 @@ class PatientSimulator:
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
 
-    @property
-    def open_alerts(self) -> dict[str, dict[str, VitalAlert]]:
-        """Alert kinds the simulator holds open, by patient id (what the database should show unresolved)."""
-        return {p.id: dict(self._open[i]) for i, p in enumerate(self.patients) if self._open[i]}
-
     async def prepare(self) -> None:
-        """Connects and ensures the simulated patients exist (idempotent), without starting the clock."""
+        """Connects, ensures the simulated patients exist (idempotent) and backfills their history when
+        asked and they have none, without starting the clock."""
         if self._pool is not None:
             return
-        pool = await asyncpg.create_pool(self.dsn, min_size=1, max_size=4, command_timeout=30)
+        pool = await asyncpg.create_pool(self.dsn, min_size=1, max_size=4, command_timeout=120,
+                                         setup=_as_service_role)
         try:
             async with pool.acquire() as conn, conn.transaction():
                 self.patients = await self._ensure_patients(conn)
-                await self._load_open_alerts(conn)
+            if self.backfill:
+                await self._backfill(pool)
         except BaseException:
             await pool.close()
             raise
@@ -162,72 +159,60 @@ class PatientSimulator:
             self._pool = None
 
     async def step(self) -> None:
-        """Advances every simulated patient by one tick and writes it."""
+        """Advances every simulated patient by one tick and uploads it, one statement per gateway."""
         async with self._lock:
             await self.prepare()
             started = time.perf_counter()
             measured_at = self.clock()
-            writes = [self._judge(r, measured_at) for r in self.plan.advance()]
-            quiet = [w for w in writes if not w.raise_alerts and not w.resolve_kinds]
-            busy = [w for w in writes if w.raise_alerts or w.resolve_kinds]
-            outcomes = await asyncio.gather(self._write_batch(quiet), *(self._write_one(w) for w in busy),
-                                            return_exceptions=True)
+            rows = [(self.patients[r.index], r, measured_at) for r in self.plan.advance()]
+            batches = [rows[i:i + self.gateway_size] for i in range(0, len(rows), self.gateway_size)]
+            outcomes = await asyncio.gather(*(self._write(b) for b in batches), return_exceptions=True)
             failures = [o for o in outcomes if isinstance(o, BaseException)]
-            for batch, outcome in zip([quiet, *([w] for w in busy)], outcomes, strict=True):
-                if isinstance(outcome, BaseException):
-                    continue
-                for w in batch:
-                    self._open[w.index] = w.open_after
-                    self._cleared[w.index] = w.cleared_after
-                    self.stats.vitals_written += 1
-                    for alert in w.raise_alerts:
-                        self.stats.alerts_raised[alert.priority] += 1
-                    self.stats.alerts_resolved += len(w.resolve_kinds)
+            for batch, outcome in zip(batches, outcomes, strict=True):
+                if not isinstance(outcome, BaseException):
+                    self.stats.vitals_written += len(batch)
+                    self.stats.statements += 1
             self.stats.ticks += 1
             self.stats.last_tick_seconds = time.perf_counter() - started
             if failures:
                 self.stats.errors += len(failures)
                 raise failures[0]
 
-    # -- one patient's tick ---------------------------------------------------------------------------
+    async def _write(self, batch: Sequence[tuple[_SimPatient, Reading, datetime]]) -> None:
+        async with self._pool.acquire() as conn:
+            await conn.execute(_INSERT_BATCH, *_columns(batch))
 
-    def _judge(self, reading: Reading, measured_at: datetime) -> _PatientWrite:
-        patient = self.patients[reading.index]
-        opened = self._open[reading.index]
-        sample = reading.sample(patient.id, measured_at)
-        result = assess(sample, previous=opened.values())
-        open_after = dict(opened)
-        cleared_after = {k: n for k, n in self._cleared[reading.index].items() if result.alert(k) is None}
-        resolve: list[str] = []
-        for kind in result.resolved:
-            cleared_after[kind] = cleared_after.get(kind, 0) + 1
-            if cleared_after[kind] >= self.resolve_after:
-                resolve.append(kind)
-                del cleared_after[kind], open_after[kind]
-        for alert in result.raised:
-            open_after[alert.kind] = alert
-        news2 = result.news2
-        row = (patient.tenant_id, patient.id, measured_at, sample.heart_rate, sample.spo2,
-               sample.respiratory_rate, _num(sample.temperature), sample.systolic_bp, sample.diastolic_bp,
-               sample.pain_score, sample.consciousness, sample.on_oxygen, patient.provider_id,
-               patient_status(news2, result.alerts), news2.aggregate, news2.risk)
-        raised = sorted(result.raised, key=lambda a: -priority_rank(a.priority))
-        return _PatientWrite(reading.index, row, raised, resolve, open_after, cleared_after)
+    # -- history ----------------------------------------------------------------------------------------
 
-    async def _write_batch(self, writes: list[_PatientWrite]) -> None:
-        if writes:
-            async with self._pool.acquire() as conn:
-                await conn.executemany(_WRITE_TICK, [w.row for w in writes])
-
-    async def _write_one(self, w: _PatientWrite) -> None:
-        patient_id, news2_score = w.row[1], w.row[14]
-        async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute(_WRITE_TICK, *w.row)
-            for a in w.raise_alerts:
-                await conn.fetchval(_RAISE, patient_id, a.priority, a.kind, a.message, _num(a.value),
-                                    _num(a.limit), a.unit, news2_score)
-            for kind in w.resolve_kinds:
-                await conn.fetchval(_RESOLVE, patient_id, kind)
+    async def _backfill(self, pool: asyncpg.Pool) -> None:
+        """History for the patients that have none: a plan of its own (same seed, so the same patients)
+        stepped at ``backfill_every`` up to now, written in chunks in time order."""
+        async with pool.acquire() as conn:
+            empty = set(await conn.fetchval(
+                """select coalesce(array_agg(p::text), '{}') from unnest($1::uuid[]) p
+                   where not exists (select 1 from public.vital_signs v where v.patient_id = p)""",
+                [p.id for p in self.patients]))
+        if not empty:
+            return
+        started = time.perf_counter()
+        history = ScenarioPlan(self.seed, len(self.patients), episode_rate=self.episode_rate,
+                               mrn_prefix=self.mrn_prefix)
+        end = self.clock() - self.interval * timedelta(seconds=1)
+        steps = int(self.backfill / self.backfill_every)
+        per_chunk = max(1, int(self.backfill_chunk / self.backfill_every))
+        chunk: list[tuple[_SimPatient, Reading, datetime]] = []
+        for k in range(steps, 0, -1):
+            at = end - (k - 1) * self.backfill_every
+            chunk += [(self.patients[r.index], r, at) for r in history.advance()
+                      if self.patients[r.index].id in empty]
+            if (steps - k + 1) % per_chunk == 0 or k == 1:
+                async with pool.acquire() as conn:
+                    await conn.execute(_INSERT_BATCH, *_columns(chunk))
+                self.stats.backfilled += len(chunk)
+                chunk = []
+        self.stats.backfill_seconds = time.perf_counter() - started
+        log.info("backfilled %d vitals (%s of history for %d patients) in %.1f s", self.stats.backfilled,
+                 self.backfill, len(empty), self.stats.backfill_seconds)
 
     # -- clock ------------------------------------------------------------------------------------------
 
@@ -290,36 +275,11 @@ class PatientSimulator:
             "select id::text, tenant_id::text, mrn from public.patients where tenant_id = any($1::uuid[]) "
             "and mrn = any($2::text[])", tenant_ids, [p.mrn for p in self.plan.profiles])
         ids = {(r["tenant_id"], r["mrn"]): r["id"] for r in found}
-        patients = []
-        for profile, (tenant, team) in zip(self.plan.profiles, assignments, strict=True):
-            pid = ids[(tenant, profile.mrn)]
-            primary = team[0] if team else None
-            patients.append(_SimPatient(pid, tenant, primary))
+        patients = [_SimPatient(ids[(tenant, profile.mrn)], tenant)
+                    for profile, (tenant, _team) in zip(self.plan.profiles, assignments, strict=True)]
         await conn.executemany(
             """insert into public.provider_assignments (tenant_id, provider_id, patient_id)
                values ($1, $2, $3) on conflict (provider_id, patient_id) do nothing""",
             [(tenant, provider, p.id) for p, (tenant, team) in zip(patients, assignments, strict=True)
              for provider in team])
-        await conn.executemany(
-            """insert into public.patient_status (patient_id, tenant_id, provider_id, status)
-               values ($1, $2, $3, 'stable') on conflict (patient_id) do nothing""",
-            [(p.id, p.tenant_id, p.provider_id) for p in patients])
         return patients
-
-    async def _load_open_alerts(self, conn: asyncpg.Connection) -> None:
-        """Alerts still open from an earlier run, so a restart neither re-raises nor forgets to resolve them."""
-        index_of = {p.id: i for i, p in enumerate(self.patients)}
-        rows = await conn.fetch(
-            """select patient_id::text, kind, priority, message, value, limit_value, unit
-               from public.patient_alerts
-               where patient_id = any($1::uuid[]) and state = any($2::text[]) and kind = any($3::text[])""",
-            list(index_of), list(_OPEN_STATES), list(ALERT_KINDS))
-        for r in rows:
-            opened = self._open[index_of[r["patient_id"]]]
-            held = opened.get(r["kind"])
-            if held is None or priority_rank(r["priority"]) > priority_rank(held.priority):
-                opened[r["kind"]] = VitalAlert(
-                    kind=r["kind"], priority=r["priority"], message=r["message"],
-                    value=float(r["value"]) if r["value"] is not None else math.nan,
-                    limit=float(r["limit_value"]) if r["limit_value"] is not None else math.nan,
-                    unit=r["unit"] or "")

@@ -121,10 +121,12 @@ end
 $$;
 
 -- provider:<id> of every provider who sees the row's patient now: an active assignment of an active
--- provider, all in one tenant (as private.visible_patient_ids decides it for the reader).
+-- provider, all in one tenant (as private.visible_patient_ids decides it for the reader). Inserts and
+-- updates are the hot path (vitals): each row is rendered once and the messages are built in one query.
 create or replace function private.feed_by_panel() returns trigger
 language plpgsql security definer set search_path = '' as $$
 declare
+  v record;
   v_topics text[];
   v_rows jsonb[];
 begin
@@ -135,14 +137,25 @@ begin
     join public.provider_assignments a on a.patient_id = o.patient_id and a.active
     join public.providers pr on pr.id = a.provider_id and pr.active and pr.tenant_id = a.tenant_id
     join public.patients p on p.id = a.patient_id and p.tenant_id = pr.tenant_id;
-  else
-    select array_agg('provider:' || a.provider_id), array_agg(to_jsonb(n)) into v_topics, v_rows
-    from new_rows n
-    join public.provider_assignments a on a.patient_id = n.patient_id and a.active
-    join public.providers pr on pr.id = a.provider_id and pr.active and pr.tenant_id = a.tenant_id
-    join public.patients p on p.id = a.patient_id and p.tenant_id = pr.tenant_id;
+    perform private.feed_publish(tg_table_name, tg_op, v_topics, v_rows);
+    return null;
   end if;
-  perform private.feed_publish(tg_table_name, tg_op, v_topics, v_rows);
+  for v in
+    with changed as materialized (
+      select r.patient_id, row_number() over () as n, to_jsonb(r) as body from new_rows r
+    ), routed as (
+      select a.provider_id, c.body, c.n,
+             (row_number() over (partition by a.provider_id order by c.n) - 1) / 200 as chunk
+      from changed c
+      join public.provider_assignments a on a.patient_id = c.patient_id and a.active
+      join public.providers pr on pr.id = a.provider_id and pr.active and pr.tenant_id = a.tenant_id
+      join public.patients p on p.id = a.patient_id and p.tenant_id = pr.tenant_id
+    )
+    select 'provider:' || provider_id as topic, jsonb_agg(body order by n) as body
+    from routed group by provider_id, chunk order by 1, chunk
+  loop
+    perform private.feed_send(v.topic, tg_table_name, tg_op, v.body);
+  end loop;
   return null;
 end
 $$;

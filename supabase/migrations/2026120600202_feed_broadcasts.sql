@@ -9,7 +9,10 @@
 -- at most 200 per message; at is the send time in epoch ms; seq counts 1, 2, 3… per topic in commit
 -- order (the topic's counter row stays locked until the sending transaction ends), so a client sees
 -- from the next message that one went missing (realtime.send drops failures silently).
--- Triggers are per statement: one message per topic per statement, however many rows it wrote.
+-- Triggers are per statement: one message per topic per statement, however many rows it wrote. They
+-- only stage their messages; a deferred trigger sends them all when the transaction commits, taking the
+-- topic counters in sorted order, so concurrent writers touching several topics cannot deadlock on
+-- them and hold them only for the commit.
 
 create table private.feed_topics (
   topic text primary key,
@@ -18,6 +21,17 @@ create table private.feed_topics (
 );
 alter table private.feed_topics enable row level security;
 revoke all on private.feed_topics from public, anon, authenticated, service_role;
+
+-- Messages of the running transaction, sent at its commit (rows never outlive their transaction).
+create unlogged table private.feed_pending (
+  id bigint generated always as identity primary key,
+  topic text not null,
+  tbl text not null,
+  op text not null,
+  body jsonb not null
+);
+alter table private.feed_pending enable row level security;
+revoke all on private.feed_pending from public, anon, authenticated, service_role;
 
 -- One message on p_topic with the next seq of that topic. Security definer: the message is the
 -- database's, whoever's statement caused it (clients may not write on these topics themselves).
@@ -38,27 +52,38 @@ begin
 end
 $$;
 
--- Sends rows (p_rows[i] to p_topics[i]) as messages of at most 200 rows, topics in sorted order so that
--- statements locking several topic counters take them in one order.
-create or replace function private.feed_publish(p_table text, p_op text, p_topics text[], p_rows jsonb[])
-returns void
+-- At commit: sends every staged message of the transaction, topic by topic in sorted order.
+create or replace function private.feed_flush() returns trigger
 language plpgsql security definer set search_path = '' as $$
 declare
   v record;
 begin
   for v in
-    select c.topic, jsonb_agg(c.body order by c.n) as body
-    from (
-      select u.topic, u.body, u.n, (row_number() over (partition by u.topic order by u.n) - 1) / 200 as chunk
-      from unnest(p_topics, p_rows) with ordinality as u(topic, body, n)
-      where u.topic is not null
-    ) c
-    group by c.topic, c.chunk
-    order by c.topic, c.chunk
+    with sent as (delete from private.feed_pending returning *)
+    select * from sent order by topic, id
   loop
-    perform private.feed_send(v.topic, p_table, p_op, v.body);
+    perform private.feed_send(v.topic, v.tbl, v.op, v.body);
   end loop;
+  return null;
 end
+$$;
+
+create constraint trigger feed_flush after insert on private.feed_pending
+  deferrable initially deferred for each row execute function private.feed_flush();
+
+-- Stages rows (p_rows[i] for p_topics[i]) as messages of at most 200 rows.
+create or replace function private.feed_publish(p_table text, p_op text, p_topics text[], p_rows jsonb[])
+returns void
+language sql security definer set search_path = '' as $$
+  insert into private.feed_pending (topic, tbl, op, body)
+  select c.topic, p_table, p_op, jsonb_agg(c.body order by c.n)
+  from (
+    select u.topic, u.body, u.n, (row_number() over (partition by u.topic order by u.n) - 1) / 200 as chunk
+    from unnest(p_topics, p_rows) with ordinality as u(topic, body, n)
+    where u.topic is not null
+  ) c
+  group by c.topic, c.chunk
+  order by c.topic, c.chunk
 $$;
 
 -- What a DELETE carries: the key and the patient.
@@ -126,7 +151,6 @@ $$;
 create or replace function private.feed_by_panel() returns trigger
 language plpgsql security definer set search_path = '' as $$
 declare
-  v record;
   v_topics text[];
   v_rows jsonb[];
 begin
@@ -140,22 +164,19 @@ begin
     perform private.feed_publish(tg_table_name, tg_op, v_topics, v_rows);
     return null;
   end if;
-  for v in
-    with changed as materialized (
-      select r.patient_id, row_number() over () as n, to_jsonb(r) as body from new_rows r
-    ), routed as (
-      select a.provider_id, c.body, c.n,
-             (row_number() over (partition by a.provider_id order by c.n) - 1) / 200 as chunk
-      from changed c
-      join public.provider_assignments a on a.patient_id = c.patient_id and a.active
-      join public.providers pr on pr.id = a.provider_id and pr.active and pr.tenant_id = a.tenant_id
-      join public.patients p on p.id = a.patient_id and p.tenant_id = pr.tenant_id
-    )
-    select 'provider:' || provider_id as topic, jsonb_agg(body order by n) as body
-    from routed group by provider_id, chunk order by 1, chunk
-  loop
-    perform private.feed_send(v.topic, tg_table_name, tg_op, v.body);
-  end loop;
+  with changed as materialized (
+    select r.patient_id, row_number() over () as n, to_jsonb(r) as body from new_rows r
+  ), routed as (
+    select a.provider_id, c.body, c.n,
+           (row_number() over (partition by a.provider_id order by c.n) - 1) / 200 as chunk
+    from changed c
+    join public.provider_assignments a on a.patient_id = c.patient_id and a.active
+    join public.providers pr on pr.id = a.provider_id and pr.active and pr.tenant_id = a.tenant_id
+    join public.patients p on p.id = a.patient_id and p.tenant_id = pr.tenant_id
+  )
+  insert into private.feed_pending (topic, tbl, op, body)
+  select 'provider:' || provider_id, tg_table_name, tg_op, jsonb_agg(body order by n)
+  from routed group by provider_id, chunk order by provider_id, chunk;
   return null;
 end
 $$;
@@ -174,7 +195,7 @@ end
 $$;
 
 revoke all on function
-  private.feed_send(text, text, text, jsonb), private.feed_publish(text, text, text[], jsonb[]),
+  private.feed_send(text, text, text, jsonb), private.feed_flush(), private.feed_publish(text, text, text[], jsonb[]),
   private.feed_key(jsonb), private.feed_by_provider(), private.feed_by_patient(), private.feed_by_panel(),
   private.feed_by_tenant()
   from public, anon, authenticated, service_role;

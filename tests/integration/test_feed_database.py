@@ -119,21 +119,22 @@ async def test_status_goes_to_the_panel_and_assignments_to_their_provider(db):
     assert {m["topic"] for m in status} == PANEL_OF_1
     assert all(m["rows"][0]["status"] == "watch" and m["op"] == "UPDATE" for m in status)
 
-    async with db.transaction():
-        mark = await now(db)
+    mark = await now(db)
+    async with db.transaction():  # messages are sent when it commits
         await db.execute("update provider_assignments set active = false where provider_id = $1 and patient_id = $2",
                          provider_id(RIVERSIDE, NURSE), patient_id(RIVERSIDE, 1))
         await db.execute("update patient_status set status = 'stable' where patient_id = $1",
                          patient_id(RIVERSIDE, 1))
-        sent = await messages_after(db, mark, "provider:")
-        [left] = [m for m in sent if m["table"] == "provider_assignments"]
-        assert left["topic"] == NURSE_TOPIC and left["rows"][0]["active"] is False
-        assert left["rows"][0]["patient_id"] == str(patient_id(RIVERSIDE, 1))
-        # once off the panel, the nurse gets no more status of that patient
-        status = [m["topic"] for m in sent if m["table"] == "patient_status"]
-        assert sorted(status) == sorted(PANEL_OF_1 - {NURSE_TOPIC})
-        await db.execute("update provider_assignments set active = true where provider_id = $1 and patient_id = $2",
-                         provider_id(RIVERSIDE, NURSE), patient_id(RIVERSIDE, 1))
+        assert await messages_after(db, mark, "provider:") == []
+    sent = await messages_after(db, mark, "provider:")
+    [left] = [m for m in sent if m["table"] == "provider_assignments"]
+    assert left["topic"] == NURSE_TOPIC and left["rows"][0]["active"] is False
+    assert left["rows"][0]["patient_id"] == str(patient_id(RIVERSIDE, 1))
+    # once off the panel, the nurse gets no more status of that patient
+    status = [m["topic"] for m in sent if m["table"] == "patient_status"]
+    assert sorted(status) == sorted(PANEL_OF_1 - {NURSE_TOPIC})
+    await db.execute("update provider_assignments set active = true where provider_id = $1 and patient_id = $2",
+                     provider_id(RIVERSIDE, NURSE), patient_id(RIVERSIDE, 1))
 
 
 async def test_messages_care_plans_and_metrics_topics_and_delete_payloads(db):
@@ -252,6 +253,7 @@ async def test_a_send_without_todays_partition_is_lost_with_a_warning_and_the_se
             async with db.transaction():
                 await db.execute("insert into realtime.messages (topic, extension) values ('t', 'broadcast')")
         before = await db.fetchval("select seq from private.feed_topics where topic = $1", NURSE_TOPIC)
+        await db.execute("set constraints all immediate")  # send at the end of each statement, not at commit
         kind = f"lost-{uuid.uuid4().hex[:8]}"
         assert await raise_alert(db, patient_id(RIVERSIDE, 1), kind)  # the write succeeds regardless
         assert await db.fetchval("select seq from private.feed_topics where topic = $1", NURSE_TOPIC) == before + 1
@@ -293,3 +295,32 @@ async def test_partitions_are_created_ahead_and_expire_after_72_hours(db):
     finally:
         await tr.rollback()
     assert await current() == names
+
+
+async def test_writers_touching_the_same_topics_in_opposite_orders_do_not_deadlock(feed_dsn, db):
+    """Counters are taken at commit in sorted order: with a lock per statement these two would deadlock."""
+    alert = ("insert into patient_alerts (event_id, tenant_id, patient_id, provider_id, priority, kind, message)"
+             " values (gen_random_uuid(), $1, $2, $3, 'low', 'order-test', 'x')",
+             tenant_id(RIVERSIDE), patient_id(RIVERSIDE, 4), provider_id(RIVERSIDE, NURSE))
+    message = ("insert into messages (tenant_id, patient_id, sender_role, body) values ($1, $2, 'system', 'x')",
+               tenant_id(RIVERSIDE), patient_id(RIVERSIDE, 4))
+    mark = await now(db)
+    first_done = [asyncio.Event(), asyncio.Event()]
+    conns = [await asyncpg.connect(feed_dsn) for _ in range(2)]
+    try:
+        async def writer(i: int, statements) -> None:
+            async with conns[i].transaction():
+                await conns[i].execute(*statements[0])
+                first_done[i].set()
+                await first_done[1 - i].wait()  # both hold their first topic before either takes the second
+                await conns[i].execute(*statements[1])
+
+        async with asyncio.timeout(20):
+            await asyncio.gather(writer(0, (alert, message)), writer(1, (message, alert)))
+    finally:
+        for conn in conns:
+            await conn.close()
+    sent = await messages_after(db, mark)
+    for topic in (NURSE_TOPIC, f"patient:{patient_id(RIVERSIDE, 4)}"):
+        seqs = [m["seq"] for m in sent if m["topic"] == topic]
+        assert len(seqs) == 2 and seqs[1] == seqs[0] + 1, (topic, sent)

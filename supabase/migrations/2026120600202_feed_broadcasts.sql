@@ -22,14 +22,29 @@ create table private.feed_topics (
 alter table private.feed_topics enable row level security;
 revoke all on private.feed_topics from public, anon, authenticated, service_role;
 
+-- True for the first message a transaction stages (after each flush): only that row schedules a flush.
+create or replace function private.feed_first_in_transaction() returns boolean
+language plpgsql volatile set search_path = '' as $$
+begin
+  if current_setting('tjv.feed_tx', true) = txid_current()::text then
+    return false;
+  end if;
+  perform set_config('tjv.feed_tx', txid_current()::text, true);
+  return true;
+end
+$$;
+
 -- Messages of the running transaction, sent at its commit (rows never outlive their transaction).
 create unlogged table private.feed_pending (
   id bigint generated always as identity primary key,
+  tx bigint not null default txid_current(),
+  flush boolean not null default private.feed_first_in_transaction(),
   topic text not null,
   tbl text not null,
   op text not null,
   body jsonb not null
 );
+create index feed_pending_tx_idx on private.feed_pending (tx);
 alter table private.feed_pending enable row level security;
 revoke all on private.feed_pending from public, anon, authenticated, service_role;
 
@@ -58,8 +73,9 @@ language plpgsql security definer set search_path = '' as $$
 declare
   v record;
 begin
+  perform set_config('tjv.feed_tx', '', true);  -- what is staged after this needs a flush of its own
   for v in
-    with sent as (delete from private.feed_pending returning *)
+    with sent as (delete from private.feed_pending where tx = txid_current() returning *)
     select * from sent order by topic, id
   loop
     perform private.feed_send(v.topic, v.tbl, v.op, v.body);
@@ -69,7 +85,7 @@ end
 $$;
 
 create constraint trigger feed_flush after insert on private.feed_pending
-  deferrable initially deferred for each row execute function private.feed_flush();
+  deferrable initially deferred for each row when (new.flush) execute function private.feed_flush();
 
 -- Stages rows (p_rows[i] for p_topics[i]) as messages of at most 200 rows.
 create or replace function private.feed_publish(p_table text, p_op text, p_topics text[], p_rows jsonb[])
@@ -195,7 +211,7 @@ end
 $$;
 
 revoke all on function
-  private.feed_send(text, text, text, jsonb), private.feed_flush(), private.feed_publish(text, text, text[], jsonb[]),
+  private.feed_first_in_transaction(), private.feed_send(text, text, text, jsonb), private.feed_flush(), private.feed_publish(text, text, text[], jsonb[]),
   private.feed_key(jsonb), private.feed_by_provider(), private.feed_by_patient(), private.feed_by_panel(),
   private.feed_by_tenant()
   from public, anon, authenticated, service_role;

@@ -42,7 +42,16 @@ from ..domain.events import (
     StationEvents,
 )
 from ..tasks import cancel_and_wait
-from .feed import DB_EVENT, REPLAY_LIMIT, FeedFormatError, FeedMessage, TopicFeed, Verdict, parse_message
+from .feed import (
+    DB_EVENT,
+    HOLE_GRACE_SECONDS,
+    REPLAY_LIMIT,
+    FeedFormatError,
+    FeedMessage,
+    TopicFeed,
+    Verdict,
+    parse_message,
+)
 from .health import Health, run_sampler
 
 log = logging.getLogger(__name__)
@@ -122,6 +131,7 @@ class RealtimeLink:
         self.feeds: dict[str, TopicFeed] = {}
         self._replayed: dict[str, int] = {}
         self._behind: dict[str, int] = {}  # topic -> a position it lagged at the previous check
+        self._hole_checks: set[str] = set()  # topics whose open holes are being timed
         self.probe_deadline = probe_deadline
         self.backoff_initial = backoff_initial
         self.backoff_max = backoff_max
@@ -305,7 +315,7 @@ class RealtimeLink:
 
     def _deliver(self, message: FeedMessage) -> None:
         feed = self.feeds.setdefault(message.topic, TopicFeed(message.topic))
-        verdict = feed.accept(message)
+        verdict = feed.accept(message, time.monotonic())
         trace = self.health.trace
         # Table, operation, sequence and row count: row contents never enter the trace.
         trace.record("change", channel=message.topic, table=message.table, type=message.op, seq=message.seq,
@@ -319,9 +329,23 @@ class RealtimeLink:
             return
         for row in message.rows:
             self.events.change_arrived.publish(ChangeArrived(message.topic, message.table, message.op, row))
-        if verdict is Verdict.GAP:
-            log.warning("feed %s: message(s) lost before seq %d", message.topic, message.seq)
-            self.events.feed_gap.publish(FeedGap(f"seq jumped to {message.seq}", message.topic, resync=True))
+        if feed.ahead and message.topic not in self._hole_checks:
+            self._hole_checks.add(message.topic)
+            self._spawn(self._judge_holes(feed), f"tjv-feed-holes-{message.topic}")
+
+    async def _judge_holes(self, feed: TopicFeed) -> None:
+        """A hole may be a message still on its way (replay returns a transaction's messages in any
+        order); one still open after the grace is lost, and a resync fetches what it held."""
+        try:
+            while feed.ahead:
+                await asyncio.sleep(HOLE_GRACE_SECONDS / 4)
+                if feed.lost(time.monotonic(), HOLE_GRACE_SECONDS):
+                    missing = feed.missing()
+                    log.warning("feed %s: lost seq %s", feed.topic, missing[:10])
+                    feed.give_up_holes()
+                    self.events.feed_gap.publish(FeedGap(f"lost seq {missing[:10]}", feed.topic, resync=True))
+        finally:
+            self._hole_checks.discard(feed.topic)
 
     def _on_resync_finished(self, event: ResyncFinished) -> None:
         for topic, position in event.positions.items():

@@ -111,10 +111,11 @@ def test_the_app_never_imports_the_sandbox():
     assert app == []
 
 
-def test_the_sandbox_uses_no_part_of_the_client_but_its_domain():
-    client = [f"tjv_desktop.{layer}" for layer in ALLOWED if layer != "domain"]
-    sandbox = [(str(p.relative_to(SANDBOX)), sorted(n for n in imports_of(p, SANDBOX) if n.startswith(tuple(client))))
-               for _, p in modules(SANDBOX) if any(n.startswith(tuple(client)) for n in imports_of(p, SANDBOX))]
+def test_the_sandbox_never_imports_the_app():
+    """The sandbox has its own rules; the database does the clinical work, so a NEWS2 bug in the client
+    cannot hide behind the sandbox scoring with the same code."""
+    sandbox = [str(p.relative_to(SANDBOX)) for _, p in modules(SANDBOX)
+               if roots(imports_of(p, SANDBOX), ("tjv_desktop",))]
     assert sandbox == []
 
 

@@ -28,6 +28,16 @@ def default_data_dir() -> Path:
     return Path(base) / "tjv-desktop" / "sandbox"
 
 
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 1")
+    return value
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="tjv-sandbox", description=__doc__.splitlines()[0])
     p.add_argument("--host", default="127.0.0.1")
@@ -43,6 +53,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--backfill-hours", type=float, default=72.0,
                    help="history written for simulated patients that have none (0: none)")
     p.add_argument("--jwt-expiry", type=int, default=3600, help="lifetime of access tokens, seconds")
+    p.add_argument("--max-events-per-second", type=int, default=None, metavar="N",
+                   help="Realtime messages per second for the project (default 500, as the Pro plan)")
+    p.add_argument("--max-payload-kb", type=int, default=None, metavar="KB",
+                   help="Realtime broadcast payload limit (default 3000, as the Pro plan)")
+    p.add_argument("--drop-broadcasts", type=_fraction, default=None, metavar="FRACTION",
+                   help="drop this fraction (0..1) of database broadcasts on purpose, deterministically "
+                        "(counted at /sandbox/v1/metrics; changeable at POST /sandbox/v1/faults)")
     p.add_argument("--log-level", default="INFO")
     return p.parse_args(argv)
 
@@ -54,9 +71,12 @@ async def serve(args: argparse.Namespace) -> int:
         temp_root = Path(tempfile.mkdtemp(prefix="tjv-sandbox-"))
         temp_root.chmod(0o711)
         data_dir = temp_root
+    realtime = {name: value for name, value in (("max_events_per_second", args.max_events_per_second),
+                                                ("max_payload_kb", args.max_payload_kb),
+                                                ("drop_broadcasts", args.drop_broadcasts)) if value is not None}
     sandbox = Sandbox(data_dir, args.host, args.port, jwt_expiry=args.jwt_expiry,
                       simulate=args.simulate, seed=args.seed, sim_interval=args.sim_interval,
-                      backfill_hours=args.backfill_hours)
+                      backfill_hours=args.backfill_hours, realtime=realtime)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

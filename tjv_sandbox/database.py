@@ -13,6 +13,8 @@ from pathlib import Path
 
 import asyncpg
 
+from .realtime.partitions import maintain as maintain_message_partitions
+
 log = logging.getLogger(__name__)
 
 
@@ -49,6 +51,8 @@ async def prepare_database(dsn: str, supabase_dir: Path | None = None, seed: boo
     conn = await asyncpg.connect(dsn)
     try:
         await conn.execute(bootstrap_sql())
+        # before the migrations and the seed, whose triggers already send database broadcasts
+        await maintain_message_partitions(conn)
         applied = {r["version"] for r in await conn.fetch("select version from supabase_migrations.schema_migrations")}
         newly: list[str] = []
         for path in sorted((supabase_dir / "migrations").glob("*.sql")):

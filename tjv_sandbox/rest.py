@@ -103,7 +103,9 @@ class SchemaCache:
         for f in funcs:
             names = list(f["proargnames"] or [])
             if f["proargmodes"]:
-                names = [n for n, m in zip(names, f["proargmodes"], strict=False) if m in ("i", "b", "v")]
+                # "char"[] comes from asyncpg as bytes: b"i", b"t", ...
+                modes = [m.decode() if isinstance(m, bytes) else m for m in f["proargmodes"]]
+                names = [n for n, m in zip(names, modes, strict=False) if m in ("i", "b", "v")]
             args = list(zip(names, f["argtypes"], strict=False))
             functions.setdefault(f["proname"], []).append(Function(
                 f["proname"], args, f["pronargs"] - f["pronargdefaults"], f["proretset"],
@@ -326,10 +328,7 @@ class RestService:
             fn = await self.schema.function(conn, name, set(args))
             params = Params()
             types = dict(fn.args)
-            call_args = ", ".join(
-                f"{quote_ident(k)} => {params.add(v if isinstance(v, str) or v is None else json.dumps(v), types[k])}"
-                for k, v in args.items()
-            )
+            call_args = ", ".join(f"{quote_ident(k)} => {_rpc_argument(params, v, types[k])}" for k, v in args.items())
             call = f"{SCHEMA}.{quote_ident(fn.name)}({call_args})"
             if fn.void:
                 await conn.execute(f"select {call}", *params.values)
@@ -352,3 +351,11 @@ def setup(app: web.Application, ctx) -> None:
     app.router.add_route("POST", "/rest/v1/{table}", service.insert)
     app.router.add_route("PATCH", "/rest/v1/{table}", service.update)
     app.router.add_route("DELETE", "/rest/v1/{table}", service.delete)
+
+
+def _rpc_argument(params: Params, value, arg_type: str) -> str:
+    """One RPC argument as PostgREST passes it: a JSON array to an array parameter becomes a PostgreSQL
+    array (its elements cast to the element type), anything else goes as text cast to the type."""
+    if arg_type.endswith("[]") and isinstance(value, list) and not any(isinstance(v, dict | list) for v in value):
+        return params.add([v if isinstance(v, str) or v is None else json.dumps(v) for v in value], arg_type[:-2])
+    return params.add(value if isinstance(value, str) or value is None else json.dumps(value), arg_type)

@@ -54,7 +54,7 @@ class Sandbox:
 
     def __init__(self, data_dir: Path, host: str = "127.0.0.1", port: int = 0, *,
                  jwt_expiry: int = 3600, simulate: int = 0, seed: int = 1, sim_interval: float = 2.0,
-                 backfill_hours: float = 72.0):
+                 backfill_hours: float = 72.0, realtime: dict[str, Any] | None = None):
         self.data_dir = Path(data_dir)
         self.host = host
         self.port = port
@@ -67,6 +67,7 @@ class Sandbox:
             keys=ProjectKeys.load_or_create(self.data_dir / "project-keys.json"),
             cluster=PostgresCluster(self.data_dir / "postgres"),
             jwt_expiry=jwt_expiry,
+            extras={"realtime": realtime} if realtime else {},
         )
         self._runner: web.AppRunner | None = None
         self.simulator = None

@@ -513,27 +513,31 @@ async def test_realtime_channels_are_authorized_per_topic(db):
     topics = {
         "own": f"provider:{provider_id(RIVERSIDE, NURSE)}",
         "colleague": f"provider:{provider_id(RIVERSIDE, SURGEON)}",
-        "vitals": f"vitals:{provider_id(RIVERSIDE, NURSE)}:0",
         "session": f"session:{session_id(RIVERSIDE)}",
         "other_session": f"session:{session_id(LAKESIDE)}",
+        "tenant": f"tenant:{tenant_id(RIVERSIDE)}",
+        "other_tenant": f"tenant:{tenant_id(LAKESIDE)}",
         "announcements": f"tenant:{tenant_id(RIVERSIDE)}:announcements",
         "other_announcements": f"tenant:{tenant_id(LAKESIDE)}:announcements",
-        "metrics": f"tenant:{tenant_id(RIVERSIDE)}:metrics",
         "patient": f"patient:{patient_id(RIVERSIDE, 1)}",
         "unassigned_patient": f"patient:{patient_id(RIVERSIDE, 10)}",
+        "retired_vitals": f"vitals:{provider_id(RIVERSIDE, NURSE)}:0",
+        "retired_metrics": f"tenant:{tenant_id(RIVERSIDE)}:metrics",
         "garbage": "provider:not-a-uuid",
         "unknown": f"nothing:{provider_id(RIVERSIDE, NURSE)}",
     }
+    # (read, broadcast write); only the database broadcasts on provider:, patient: and tenant:<id>
     R, RW, NONE = (True, False), (True, True), (False, False)
     expected = {
         provider_user(RIVERSIDE, NURSE): {
-            "own": RW, "colleague": NONE, "vitals": R, "session": RW, "other_session": NONE,
-            "announcements": R, "other_announcements": NONE, "metrics": R, "patient": R,
-            "unassigned_patient": NONE, "garbage": NONE, "unknown": NONE,
+            "own": R, "colleague": NONE, "session": RW, "other_session": NONE, "tenant": R,
+            "other_tenant": NONE, "announcements": R, "other_announcements": NONE, "patient": R,
+            "unassigned_patient": NONE, "retired_vitals": NONE, "retired_metrics": NONE, "garbage": NONE,
+            "unknown": NONE,
         },
-        provider_user(RIVERSIDE, COORDINATOR): {"announcements": RW, "own": NONE, "session": RW},
+        provider_user(RIVERSIDE, COORDINATOR): {"announcements": RW, "own": NONE, "session": RW, "tenant": R},
         patient_user(RIVERSIDE, 1): {
-            "own": NONE, "session": NONE, "announcements": NONE, "metrics": NONE, "patient": R,
+            "own": NONE, "session": NONE, "tenant": NONE, "announcements": NONE, "patient": R,
             "unassigned_patient": NONE,
         },
     }

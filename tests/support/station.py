@@ -44,6 +44,8 @@ class Station:
         self.core.events.link_state_changed.add(self._on_state)
         self.core.events.feed_gap.add(lambda gap: self.gaps.append(gap.reason))
         self.core.events.resync_finished.add(self._on_resync)
+        self.caught_up = 0  # rejoins after which replay alone brought every topic back
+        self.core.events.feed_caught_up.add(lambda _event: setattr(self, "caught_up", self.caught_up + 1))
         if on_changes is not None:
             self.core.events.changes_applied.add(lambda event: on_changes(event.changes))
 

@@ -54,6 +54,7 @@ class FakeRest:
         self.since: dict[str, str | None] = {}
         self.sent: list[tuple[str, str, str]] = []
         self.failures: dict[str, Exception] = {}
+        self.positions: dict[str, int] = {}
 
     async def patients(self):
         return list(self.patients_rows)
@@ -73,6 +74,9 @@ class FakeRest:
     async def changed_since(self, table, patient_ids, since):
         self.since[table] = since
         return [r for r in self.rows[table] if since is None or r["updated_at"] >= since.isoformat()]
+
+    async def feed_position(self, topics):
+        return {t: self.positions.get(t, 0) for t in topics}
 
     async def command(self, kind, alert_id, action_id, args=None):
         if alert_id in self.failures:

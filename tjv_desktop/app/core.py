@@ -65,7 +65,7 @@ class ClientCore:
         self.engine = SyncEngine(self.worker, RestGateway(self.auth.client), identity.provider_id, self.events,
                                  health=self.health)
         self.link = RealtimeLink(self.url, self.anon_key, lambda: self.auth.access_token, self._plan, self.events,
-                                 probe_deadline=self.probe_deadline, join_timeout=self.join_timeout,
+                                 positions=self.engine.rest.feed_position, probe_deadline=self.probe_deadline, join_timeout=self.join_timeout,
                                  backoff_max=self.backoff_max, health=self.health)
         self.auth.add_token_listener(self.link.token_changed)
         ring, key_problem = None, None
@@ -90,7 +90,7 @@ class ClientCore:
 
     async def _plan(self) -> list[ChannelSpec]:
         assert self.identity is not None and self.engine is not None
-        return channel_plan(self.identity.provider_id, self.identity.tenant_id, await self.engine.load_patients())
+        return channel_plan(self.identity.provider_id, self.identity.tenant_id, self.identity.user_id)
 
     async def stop(self) -> None:
         if self.link is not None:

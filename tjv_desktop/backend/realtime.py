@@ -5,11 +5,15 @@ library's own reconnect is off and this supervisor is the single owner of the co
 
 - it builds a fresh official client per connection attempt, joins the channel plan, and reconnects
   forever with capped exponential backoff and jitter (1 s doubling to 30 s);
-- a liveness probe (a broadcast echoed to ourselves on the provider channel) must come back within
-  ``probe_deadline`` seconds, so a half-open or black-holed socket is declared lost within that bound;
+- a liveness probe (a broadcast echoed to ourselves on the station's own ``probe:<user id>`` topic) must
+  come back within ``probe_deadline`` seconds, so a half-open or black-holed socket is declared lost
+  within that bound;
 - channels the library closed (e.g. after an expired token) are re-created on the live socket;
-- every time a channel's postgres changes go live (the server's "Subscribed to PostgreSQL"), the
-  ``on_live`` callback fires so the sync engine resyncs: Realtime delivers at most once.
+- the data comes as database broadcasts (``feed.py``) on private topics, never as Postgres Changes: each
+  message's ``seq`` shows by itself whether an earlier one was lost; a rejoin asks Broadcast Replay for
+  what was missed since the last message seen, then checks the server's positions (``feed_position``):
+  caught up, the engine resumes as before; behind, a replay page that was full, or a hole in ``seq``, and
+  the engine resyncs over REST. A topic seen for the first time is resynced whole.
 """
 
 from __future__ import annotations
@@ -29,19 +33,32 @@ from ..domain.events import (
     BroadcastArrived,
     ChangeArrived,
     ChannelLive,
+    FeedCaughtUp,
     FeedGap,
     LinkState,
     LinkStateChanged,
     PatientShown,
+    ResyncFinished,
     StationEvents,
 )
 from ..tasks import cancel_and_wait
+from .feed import (
+    DB_EVENT,
+    HOLE_GRACE_SECONDS,
+    REPLAY_LIMIT,
+    FeedFormatError,
+    FeedMessage,
+    TopicFeed,
+    Verdict,
+    parse_message,
+)
 from .health import Health, run_sampler
 
 log = logging.getLogger(__name__)
 
 PROBE_EVENT = "tjv-probe"
-MAX_IDS_PER_CHANNEL = 100
+# After a rejoin, how long replayed messages may take to bring a topic up to the server's position.
+CATCH_UP_SECONDS = 3.0
 
 
 @dataclass(frozen=True)
@@ -50,38 +67,20 @@ class ChannelSpec:
 
     name: str
     private: bool = True
-    postgres: tuple[dict, ...] = ()
+    database: bool = False  # carries the database feed (event ``change``, ``feed.py``)
     broadcast_events: tuple[str, ...] = ()
     probe: bool = False  # carries the liveness probe (needs broadcast self=True)
 
 
-def channel_plan(provider_id: str, tenant_id: str | None, patient_ids: list[str]) -> list[ChannelSpec]:
-    """Architecture §4: alerts on the provider channel; vitals and status per ≤100 patients."""
-    plan = [ChannelSpec(
-        f"provider:{provider_id}",
-        postgres=(
-            {"event": "INSERT", "schema": "public", "table": "patient_alerts", "filter": f"provider_id=eq.{provider_id}"},
-            {"event": "UPDATE", "schema": "public", "table": "patient_alerts", "filter": f"provider_id=eq.{provider_id}"},
-        ),
-        probe=True,
-    )]
-    ids = sorted(patient_ids)
-    for n, start in enumerate(range(0, len(ids), MAX_IDS_PER_CHANNEL)):
-        group = ",".join(ids[start:start + MAX_IDS_PER_CHANNEL])
-        plan.append(ChannelSpec(
-            f"vitals:{provider_id}:{n}",
-            postgres=(
-                {"event": "INSERT", "schema": "public", "table": "vital_signs", "filter": f"patient_id=in.({group})"},
-                {"event": "*", "schema": "public", "table": "patient_status", "filter": f"patient_id=in.({group})"},
-            ),
-        ))
+def channel_plan(provider_id: str, tenant_id: str | None, user_id: str | None) -> list[ChannelSpec]:
+    """Architecture §4: everything routed to the clinician on ``provider:<id>`` (alerts, status and
+    batched vitals of the panel, panel changes); the probe on the station's own topic; announcements."""
+    plan = [ChannelSpec(f"provider:{provider_id}", database=True)]
+    if user_id:
+        plan.append(ChannelSpec(f"probe:{user_id}", probe=True))
     if tenant_id:
         plan.append(ChannelSpec(f"tenant:{tenant_id}:announcements", broadcast_events=("announcement",)))
     return plan
-
-
-# What the patient:{id} channel carries (the rest of a patient's data comes on the plan's channels).
-PATIENT_CHANNEL_TABLES = ("messages", "care_plans")
 
 
 @dataclass(eq=False)
@@ -119,13 +118,20 @@ class RealtimeLink:
 
     def __init__(self, url: str, anon_key: str, token: Callable[[], str | None],
                  plan: Callable[[], Awaitable[list[ChannelSpec]]], events: StationEvents, *,
-                 probe_deadline: float = 10.0, backoff_initial: float = 1.0, backoff_max: float = 30.0,
+                 positions: Callable[[list[str]], Awaitable[dict[str, int]]] | None = None,
+                 position_check_seconds: float = 15.0, probe_deadline: float = 10.0, backoff_initial: float = 1.0, backoff_max: float = 30.0,
                  join_timeout: float = 10.0, health: Health | None = None):
         self.url = url.rstrip("/")
         self.anon_key = anon_key
         self._token = token
         self._plan = plan
         self.events = events
+        self._positions = positions  # the server's feed positions (REST), to tell caught up from behind
+        self.position_check_seconds = position_check_seconds
+        self.feeds: dict[str, TopicFeed] = {}
+        self._replayed: dict[str, int] = {}
+        self._behind: dict[str, int] = {}  # topic -> a position it lagged at the previous check
+        self._hole_checks: set[str] = set()  # topics whose open holes are being timed
         self.probe_deadline = probe_deadline
         self.backoff_initial = backoff_initial
         self.backoff_max = backoff_max
@@ -143,6 +149,7 @@ class RealtimeLink:
         self._stopping = False
         self._lost_reason: str | None = None
         events.patient_shown.add(self._on_patient_shown)
+        events.resync_finished.add(self._on_resync_finished)
 
     # --- lifecycle ----------------------------------------------------------------------------------
 
@@ -154,6 +161,7 @@ class RealtimeLink:
     async def stop(self) -> None:
         self._stopping = True
         self.events.patient_shown.remove(self._on_patient_shown)
+        self.events.resync_finished.remove(self._on_resync_finished)
         await cancel_and_wait([self._task, self._sampler, *self._token_tasks])
         await self._teardown()
         self._set_state(LinkState.STOPPED, "stopped")
@@ -236,32 +244,32 @@ class RealtimeLink:
             await self._join(spec)
         for extra in list(self._extras.values()):
             self._spawn(self._join_extra(extra), f"tjv-join-{extra.name}")
+        self._spawn(self._catch_up(), "tjv-realtime-catch-up")
+
+    def _channel_config(self, name: str, *, private: bool, probe: bool = False, database: bool = False,
+                        presence: dict | None = None) -> dict:
+        broadcast: dict = {"ack": False, "self": probe}
+        feed = self.feeds.get(name)
+        replay = feed.replay() if database and feed is not None else None
+        if replay is not None:
+            broadcast["replay"] = replay
+        self._replayed[name] = 0
+        return {"config": {"broadcast": broadcast, "presence": presence or {"key": "", "enabled": False},
+                           "private": private}}
 
     async def _join(self, spec: ChannelSpec) -> None:
         assert self._client is not None
         client = self._client
         self.health.trace.record("join", channel=spec.name)
-        channel = client.channel(spec.name, {"config": {
-            "broadcast": {"ack": False, "self": spec.probe}, "presence": {"key": "", "enabled": False},
-            "private": spec.private}})
+        channel = client.channel(spec.name, self._channel_config(spec.name, private=spec.private, probe=spec.probe,
+                                                                 database=spec.database))
         joined = _Joined(spec, channel)
-        for binding in spec.postgres:
-            channel.on_postgres_changes(binding["event"], self._postgres_callback(spec.name),
-                                        table=binding.get("table"), schema=binding.get("schema"),
-                                        filter=binding.get("filter"))
+        if spec.database:
+            channel.on_broadcast(DB_EVENT, self._database_callback(spec.name))
         if spec.probe:
             channel.on_broadcast(PROBE_EVENT, self._probe_echo)
         for event in spec.broadcast_events:
             channel.on_broadcast(event, lambda payload, name=spec.name: self._broadcast(name, payload))
-
-        def on_system(payload) -> None:
-            self.health.trace.record("system", channel=spec.name, extension=str(payload.extension),
-                                     status=str(getattr(payload, "status", "")), message=str(payload.message))
-            if payload.extension == "postgres_changes" and payload.message == "Subscribed to PostgreSQL":
-                joined.live.set()
-                self.events.channel_live.publish(ChannelLive(spec.name))
-
-        channel.on_system(on_system)
         outcome: asyncio.Future = asyncio.get_running_loop().create_future()
 
         def on_subscribe(state: RealtimeSubscribeStates, error: Exception | None) -> None:
@@ -269,9 +277,11 @@ class RealtimeLink:
                                      error=str(error) if error else "")
             if not outcome.done():
                 outcome.set_result((state, error))
-            if state == RealtimeSubscribeStates.SUBSCRIBED and not spec.postgres:
-                self.events.channel_live.publish(ChannelLive(spec.name))
-            elif state != RealtimeSubscribeStates.SUBSCRIBED:
+            if state == RealtimeSubscribeStates.SUBSCRIBED:
+                joined.live.set()
+                if spec.database:
+                    self._went_live(spec.name)
+            else:
                 joined.live.clear()
                 self.events.feed_gap.publish(FeedGap(f"channel {spec.name}: {state}", spec.name))
                 log.info("channel %s: %s %s", spec.name, state, error or "")
@@ -283,20 +293,106 @@ class RealtimeLink:
         if state != RealtimeSubscribeStates.SUBSCRIBED:
             raise LinkLost(f"could not join {spec.name}: {state} {error or ''}".strip())
 
-    def _postgres_callback(self, name: str) -> Callable[[dict], None]:
-        def deliver(payload: dict) -> None:
+    # --- the database feed --------------------------------------------------------------------------
+
+    def _went_live(self, name: str) -> None:
+        """A database topic is joined: one seen before catches up by replay (checked in ``_catch_up``);
+        a new one is fetched whole by a resync."""
+        feed = self.feeds.setdefault(name, TopicFeed(name))
+        self.events.channel_live.publish(ChannelLive(name, resync=feed.last_seq is None))
+
+    def _database_callback(self, name: str) -> Callable[[dict], None]:
+        def deliver(message: dict) -> None:
             self.health.messages_in.add()
-            data = payload["data"]
-            # Table, type, commit time and whose row (as a pseudonym): row contents never enter the trace.
-            row = data.get("record") or data.get("old_record") or {}
-            patient = row.get("patient_id")
-            trace = self.health.trace
-            trace.record("change", channel=name, table=data["table"], type=data["type"],
-                         patient=trace.redactor.pseudonym("patient", str(patient)) if patient else "",
-                         commit_timestamp=data["commit_timestamp"])
-            self.events.change_arrived.publish(ChangeArrived(name, data["table"], data["type"], data.get("record"),
-                                                             data.get("old_record"), data["commit_timestamp"]))
+            try:
+                parsed = parse_message(name, message)
+            except FeedFormatError as exc:
+                log.error("database message refused: %s", exc)
+                self.events.feed_gap.publish(FeedGap(f"malformed message: {exc}", name, resync=True))
+                return
+            self._deliver(parsed)
         return deliver
+
+    def _deliver(self, message: FeedMessage) -> None:
+        feed = self.feeds.setdefault(message.topic, TopicFeed(message.topic))
+        verdict = feed.accept(message, time.monotonic())
+        trace = self.health.trace
+        # Table, operation, sequence and row count: row contents never enter the trace.
+        trace.record("change", channel=message.topic, table=message.table, type=message.op, seq=message.seq,
+                     rows=len(message.rows), replayed=message.replayed, verdict=verdict.value)
+        if message.replayed:
+            self._replayed[message.topic] = self._replayed.get(message.topic, 0) + 1
+            if self._replayed[message.topic] == REPLAY_LIMIT:
+                self.events.feed_gap.publish(FeedGap("replay page full: there may be more", message.topic,
+                                                     resync=True))
+        if verdict is Verdict.DUPLICATE:
+            return
+        for row in message.rows:
+            self.events.change_arrived.publish(ChangeArrived(message.topic, message.table, message.op, row))
+        if feed.ahead and message.topic not in self._hole_checks:
+            self._hole_checks.add(message.topic)
+            self._spawn(self._judge_holes(feed), f"tjv-feed-holes-{message.topic}")
+
+    async def _judge_holes(self, feed: TopicFeed) -> None:
+        """A hole may be a message still on its way (replay returns a transaction's messages in any
+        order); one still open after the grace is lost, and a resync fetches what it held."""
+        try:
+            while feed.ahead:
+                await asyncio.sleep(HOLE_GRACE_SECONDS / 4)
+                if feed.lost(time.monotonic(), HOLE_GRACE_SECONDS):
+                    missing = feed.missing()
+                    log.warning("feed %s: lost seq %s", feed.topic, missing[:10])
+                    feed.give_up_holes()
+                    self.events.feed_gap.publish(FeedGap(f"lost seq {missing[:10]}", feed.topic, resync=True))
+        finally:
+            self._hole_checks.discard(feed.topic)
+
+    def _on_resync_finished(self, event: ResyncFinished) -> None:
+        for topic, position in event.positions.items():
+            self.feeds.setdefault(topic, TopicFeed(topic)).rebase(position)
+            self._behind.pop(topic, None)
+
+    async def _server_positions(self) -> dict[str, int] | None:
+        known = sorted(t for t, f in self.feeds.items() if f.last_seq is not None and t in self._live_topics())
+        if not known or self._positions is None:
+            return None
+        try:
+            return await self._positions(known)
+        except Exception as exc:  # noqa: BLE001 - the check is retried at the next interval
+            log.warning("feed positions not read: %s", exc)
+            return None
+
+    def _live_topics(self) -> set[str]:
+        topics = {name for name, j in self._joined.items() if j.spec.database and j.live.is_set()}
+        if self._patient_channel is not None and self._patient_channel.channel is not None:
+            topics.add(self._patient_channel.name)
+        return topics
+
+    async def _catch_up(self) -> None:
+        """After a (re)join: did replay bring every topic seen before up to the server's position?"""
+        positions = await self._server_positions()
+        if positions is None:
+            return
+        deadline = time.monotonic() + CATCH_UP_SECONDS
+        while any(self.feeds[t].behind(p) for t, p in positions.items()) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        behind = sorted(t for t, p in positions.items() if self.feeds[t].behind(p))
+        for topic in behind:
+            self.events.feed_gap.publish(FeedGap("behind the server after replay", topic, resync=True))
+        if not behind:
+            self.events.feed_caught_up.publish(FeedCaughtUp(tuple(sorted(positions))))
+
+    async def _check_positions(self) -> None:
+        """Between messages: a topic still behind a position it already lagged at the previous check lost
+        its newest message(s) (a message in flight at one check has arrived by the next)."""
+        positions = await self._server_positions()
+        for topic, position in (positions or {}).items():
+            lagged = self._behind.pop(topic, None)
+            feed = self.feeds[topic]
+            if lagged is not None and feed.behind(lagged):
+                self.events.feed_gap.publish(FeedGap("the newest message never arrived", topic, resync=True))
+            elif feed.behind(position):
+                self._behind[topic] = position
 
     def _broadcast(self, name: str, payload: dict) -> None:
         self.health.messages_in.add()
@@ -327,8 +423,11 @@ class RealtimeLink:
     async def _watch(self) -> None:
         """Returns (by raising LinkLost) when the connection is lost; otherwise probes forever."""
         interval = max(0.5, self.probe_deadline / 4)
-        last_echo = time.monotonic()
+        last_echo = last_check = time.monotonic()
         while True:
+            if time.monotonic() - last_check >= self.position_check_seconds:
+                last_check = time.monotonic()
+                self._spawn(self._check_positions(), "tjv-realtime-positions")
             client = self._client
             if client is None or not client.is_connected:
                 raise LinkLost("socket closed")
@@ -439,16 +538,13 @@ class RealtimeLink:
         if patient_id is None:
             return
         name = f"patient:{patient_id}"
-        deliver = self._postgres_callback(name)
+        deliver = self._database_callback(name)
 
         def setup(channel: AsyncRealtimeChannel) -> None:
-            for table in PATIENT_CHANNEL_TABLES:
-                channel.on_postgres_changes("*", deliver, table=table, schema="public",
-                                            filter=f"patient_id=eq.{patient_id}")
+            channel.on_broadcast(DB_EVENT, deliver)
 
-        extra = ExtraChannel(name, {"broadcast": {"ack": False, "self": False},
-                                    "presence": {"key": "", "enabled": False}, "private": True},
-                             setup=setup, on_joined=lambda _channel: self.events.channel_live.publish(ChannelLive(name)),
+        extra = ExtraChannel(name, self._channel_config(name, private=True, database=True)["config"],
+                             setup=setup, on_joined=lambda _channel: self._went_live(name),
                              on_lost=lambda reason: log.info("channel %s: %s", name, reason),
                              on_refused=lambda reason: log.warning("channel %s refused: %s", name, reason))
         self._patient_channel = extra

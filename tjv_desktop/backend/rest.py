@@ -114,6 +114,14 @@ class RestGateway(PostgrestApi):
                 offset += PAGE
         return rows
 
+    async def feed_position(self, topics: list[str]) -> dict[str, int]:
+        """The database feed's current ``seq`` of each topic the user may read (``supabase/migrations``:
+        ``public.feed_position``); topics the user may not read are left out."""
+        if not topics:
+            return {}
+        rows = await self._run(self.client.rpc("feed_position", {"p_topics": list(topics)}))
+        return {row["topic"]: int(row["seq"]) for row in rows or []}
+
     async def command(self, kind: str, alert_id: str, action_id: str, args: dict | None = None) -> dict:
         """Runs an alert command; the database function is idempotent on ``action_id``."""
         params = {"p_alert_id": alert_id, "p_action_id": action_id}

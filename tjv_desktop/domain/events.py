@@ -72,17 +72,29 @@ class LinkStateChanged:
 
 @dataclass(frozen=True, slots=True)
 class FeedGap:
-    """The live feed may have missed something: what was missed must come from replay or resync."""
+    """The live feed may have missed something. ``resync`` False: it may have (the socket went; replay
+    may bring it back), so nothing live may move a cursor until the feed is confirmed caught up; True: it
+    did (a hole in a topic's sequence, a full replay page, behind the server), so a resync must fetch it."""
 
     reason: str
     topic: str | None = None  # the topic whose gap was seen; None: every topic (the socket went)
+    resync: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FeedCaughtUp:
+    """After a rejoin, every topic seen before reached the server's position: nothing was lost."""
+
+    topics: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class ChannelLive:
-    """A channel's live delivery (re)started: what it may have missed before must be fetched."""
+    """A channel's live delivery (re)started. ``resync``: nothing is known of the topic yet (or replay is
+    impossible), so what it carried before must be fetched over REST."""
 
     channel: str
+    resync: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,9 +127,13 @@ class ChangesApplied:
 
 @dataclass(frozen=True, slots=True)
 class ResyncFinished:
+    """A REST resync wrote ``changes``; ``positions`` are the database topics' sequence numbers read
+    before it fetched, so everything up to them is now in the store."""
+
     rows: int
     ms: float
     changes: ChangeSet
+    positions: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +147,7 @@ class PatientShown:
 class StationEvents:
     link_state_changed: Event[LinkStateChanged] = field(default_factory=lambda: Event("link_state_changed"))
     feed_gap: Event[FeedGap] = field(default_factory=lambda: Event("feed_gap"))
+    feed_caught_up: Event[FeedCaughtUp] = field(default_factory=lambda: Event("feed_caught_up"))
     channel_live: Event[ChannelLive] = field(default_factory=lambda: Event("channel_live"))
     change_arrived: Event[ChangeArrived] = field(default_factory=lambda: Event("change_arrived"))
     broadcast_arrived: Event[BroadcastArrived] = field(default_factory=lambda: Event("broadcast_arrived"))

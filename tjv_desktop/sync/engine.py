@@ -22,6 +22,7 @@ from tjv_desktop.domain.events import (
     ChangeArrived,
     ChangesApplied,
     ChannelLive,
+    FeedCaughtUp,
     FeedGap,
     LinkState,
     LinkStateChanged,
@@ -38,6 +39,8 @@ from .worker import StoreWorker
 log = logging.getLogger(__name__)
 
 LIVE_TABLES = {"patient_alerts", "patient_status", "vital_signs", "messages", "care_plans"}
+# A patient joining or leaving the panel: the patient list and their data come by resync.
+PANEL_TABLES = {"provider_assignments"}
 CURSORED = {"vital_signs": "vitals", "messages": "messages", "care_plans": "care_plans"}
 ALERTS_CURSOR = "alerts"
 # Cursor names of the tables whose live changes advance a cursor (while the feed has no gap).
@@ -72,7 +75,9 @@ class SyncEngine:
         # meanwhile live changes do not advance cursors, so the resync starts before the gap.
         self._gap = True
         self._gap_seq = 0
+        self.topics: set[str] = set()  # the database feed's topics: their positions are read at resync
         events.change_arrived.add(self.submit)
+        events.feed_caught_up.add(self._on_caught_up)
         events.channel_live.add(self._on_channel_live)
         events.feed_gap.add(self._on_feed_gap)
         events.link_state_changed.add(self._on_link_state)
@@ -88,19 +93,39 @@ class SyncEngine:
         self.events.channel_live.remove(self._on_channel_live)
         self.events.feed_gap.remove(self._on_feed_gap)
         self.events.link_state_changed.remove(self._on_link_state)
+        self.events.feed_caught_up.remove(self._on_caught_up)
         await cancel_and_wait([self._consumer, self._resync_task, *self._background])
 
     def _on_channel_live(self, event: ChannelLive) -> None:
-        self.request_resync(event.channel)
+        self.topics.add(event.channel)
+        if event.resync:
+            self.request_resync(event.channel)
 
     def _on_feed_gap(self, event: FeedGap) -> None:
         self.note_gap(event.reason)
+        if event.resync:
+            self.request_resync(event.reason)
+
+    def _on_caught_up(self, event: FeedCaughtUp) -> None:
+        """Replay brought every topic back: nothing was lost, live changes may move cursors again (unless
+        a resync is due, which clears the gap itself)."""
+        if not self._resync_pending():
+            self._gap = False
 
     def _on_link_state(self, event: LinkStateChanged) -> None:
         self.online = event.state is LinkState.CONNECTED
 
+    def _resync_pending(self) -> bool:
+        return self._resync_task is not None and not self._resync_task.done()
+
     def submit(self, change: ChangeArrived) -> None:
         """Every live database change; never blocks."""
+        if change.table in PANEL_TABLES:
+            self.request_resync(f"panel changed ({change.op})")
+            return
+        if change.op == "DELETE":
+            log.info("live DELETE on %s ignored: rows are never deleted on the server", change.table)
+            return
         if change.table in LIVE_TABLES and change.record is not None:
             self._queue.put_nowait(change)
             if self.health is not None:
@@ -171,17 +196,11 @@ class SyncEngine:
         if self.health is not None:
             self.health.trace.redactor.learn_patients(patients)
 
-    async def load_patients(self) -> list[str]:
-        patients = await self.rest.patients()
-        self._learn(patients)
-        changes = await self.worker.call(LocalStore.apply_batch, {"patients": patients})
-        self._emit(changes)
-        self.patient_ids = sorted(p["id"] for p in patients)
-        return self.patient_ids
-
     async def resync(self) -> ResyncFinished:
         started = time.perf_counter()
         gap_seq = self._gap_seq
+        # Read before fetching: every message up to these positions is in what the fetch returns.
+        positions = await self._feed_positions()
         patients = await self.rest.patients()
         self._learn(patients)
         self.patient_ids = sorted(p["id"] for p in patients)
@@ -209,13 +228,23 @@ class SyncEngine:
         if self._gap_seq == gap_seq:  # no new gap opened while this resync ran
             self._gap = False
         self._emit(changes)
-        result = ResyncFinished(sum(len(r) for r in batch.values()), (time.perf_counter() - started) * 1000, changes)
+        result = ResyncFinished(sum(len(r) for r in batch.values()), (time.perf_counter() - started) * 1000, changes,
+                                positions)
         if self.health is not None:
             self.health.last_resync_at, self.health.last_resync_ms = time.time(), result.ms
             self.health.last_resync_rows = result.rows
             self.health.trace.record("resync", rows=result.rows, ms=round(result.ms, 1))
         self.events.resync_finished.publish(result)
         return result
+
+    async def _feed_positions(self) -> dict[str, int]:
+        if not self.topics:
+            return {}
+        try:
+            return await self.rest.feed_position(sorted(self.topics))
+        except PermanentError as exc:  # a server without the feed: gaps are judged by sequence alone
+            log.warning("feed positions unavailable: %s", exc)
+            return {}
 
     # --- commands -----------------------------------------------------------------------------------
 

@@ -49,11 +49,13 @@ def deliver(members: list[Channel], topic: str, event: str, payload: Any) -> Non
         if frame is None:
             frame = frames[vsn] = encode(Message(topic, event, payload), vsn)
         member.conn.send_frame(frame)
+    _delivered(members, event == "broadcast")
 
 
 def deliver_user_broadcast(members: list[Channel], topic: str, ub: UserBroadcast) -> None:
     """Kind 4 to 2.0.0 sockets, JSON ``broadcast`` to 1.0.0 sockets; binary payloads skip 1.0.0 sockets."""
     frames: dict[int, str | bytes | None] = {}
+    reached = []
     for member in members:
         vsn = member.conn.vsn
         if vsn not in frames:
@@ -61,6 +63,20 @@ def deliver_user_broadcast(members: list[Channel], topic: str, ub: UserBroadcast
         frame = frames[vsn]
         if frame is not None:
             member.conn.send_frame(frame)
+            reached.append(member)
+    _delivered(reached, True)
+
+
+def _delivered(members: list[Channel], broadcast: bool) -> None:
+    """Bills one message per receiving client; while the project's events rate is tripped, a channel
+    that receives a broadcast is shut down (Supabase's "Too many messages per second")."""
+    if not members:
+        return
+    meter = members[0].server.meter
+    meter.count("delivered", len(members))
+    if broadcast and meter.rate.triggered:
+        for member in members:
+            member.stop("Too many messages per second")
 
 
 def readers(server, space: Space, exclude: Channel | None = None) -> list[Channel]:
@@ -96,6 +112,7 @@ async def handle_push(channel: Channel, msg: Message) -> None:
         return
     if channel.private and not await channel.write_allowed("broadcast"):
         return  # the real server drops it silently, even with ack
+    server.meter.count("client_broadcast")
     if channel.ack:
         channel.reply(msg.ref, "ok", {})
     if isinstance(payload, dict):

@@ -75,6 +75,8 @@ class PostgresChangesHub:
         self._worker: asyncio.Task | None = None
         self._rls = RlsChecker(lambda: ctx.db.dsn(), RLS_SESSIONS)
         self.batches = 0  # handled batches, for tests and benchmarks
+        self.rls_checks = 0  # subscriber × change RLS checks (what Supabase runs, one query each)
+        self.rls_queries = 0  # the round trips the sandbox makes for them
 
     # -- interface ---------------------------------------------------------------------------------
 
@@ -194,6 +196,7 @@ class PostgresChangesHub:
                 continue
             for state, key, role, _ in matched:
                 if self._roles.get(role) is False and meta["privs"][role][1]:
+                    self.rls_checks += 1
                     entry = checks.setdefault(key, (state, role, []))
                     if not entry[2] or entry[2][-1] != i:
                         entry[2].append(i)
@@ -201,6 +204,7 @@ class PostgresChangesHub:
         if checks:
             keys = list(checks)
             candidates = sorted({i for k in keys for i in checks[k][2]})
+            self.rls_queries += 1
             results = await self._rls.visible([(checks[k][1], k) for k in keys],
                                               [(i, work[i][1]) for i in candidates],
                                               [work[i][0].xid for i in candidates])

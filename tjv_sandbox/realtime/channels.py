@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 
 from ..keys import TokenError
-from . import authz, broadcast, presence
+from . import authz, broadcast, presence, replay
+from .db_broadcast import notify_replication_ready
 from .serializer import Message, dumps
 
 if TYPE_CHECKING:
@@ -60,6 +61,7 @@ class Channel:
         self.join_ref = msg.join_ref if msg.join_ref is not None else msg.ref
         broadcast_config, presence_config = _section(config, "broadcast"), _section(config, "presence")
         self.ack = flexible_bool(broadcast_config.get("ack"))
+        self.replication_ready = flexible_bool(broadcast_config.get("replication_ready"))
         self.self_broadcast = flexible_bool(broadcast_config.get("self"))
         self.presence_enabled = flexible_bool(presence_config.get("enabled"))
         key = presence_config.get("key")
@@ -73,7 +75,10 @@ class Channel:
         self.can_read = {"broadcast": True, "presence": True}
         self._can_write: dict[str, bool] = {}
         self.change_sub = None
+        self.replay_rows: list = []  # replayed messages not yet pushed
+        self.replayed_ids: set[str] = set()  # their ids: live copies are not delivered again
         self._changes_task: asyncio.Task | None = None
+        self._ready_task: asyncio.Task | None = None
         self._expiry: asyncio.TimerHandle | None = None
         self.closed = False
 
@@ -103,6 +108,7 @@ class Channel:
         extensions = ("broadcast", "presence") if self.presence_enabled else ("broadcast",)
         granted = await authz.read_permissions(self.server.ctx.require_pool(), self.sub_topic, self.claims,
                                                extensions)
+        self.server.meter.authorization["join_checks"] += 1
         self.can_read = {"broadcast": granted["broadcast"], "presence": granted.get("presence", False)}
 
     async def write_allowed(self, extension: str) -> bool:
@@ -121,7 +127,12 @@ class Channel:
     # -- lifecycle ---------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Called once the ok reply is queued: presence_state, the change subscription, the token timer."""
+        """Called once the ok reply is queued, in the real server's order: replayed messages, the
+        replication-ready check, presence_state; then the change subscription and the token timer."""
+        replay.push(self)
+        if self.replication_ready:
+            self._ready_task = asyncio.create_task(
+                notify_replication_ready(self, self.server.config.replication_ready_timeout))
         if self.presence_enabled and self.can_read["presence"]:
             presence.push_state(self)
         if self.bindings:
@@ -141,6 +152,8 @@ class Channel:
             self._expiry.cancel()
         if self._changes_task is not None:
             self._changes_task.cancel()
+        if self._ready_task is not None and self._ready_task is not asyncio.current_task():
+            self._ready_task.cancel()
         if self.change_sub is not None and self.server.changes is not None:
             self.server.changes.unsubscribe(self.change_sub)
             self.change_sub = None
@@ -244,6 +257,7 @@ class Channel:
     def _deliver_change(self, ids: list[int], data: dict) -> None:
         if not self.closed:
             self.conn.push(Message(self.topic, "postgres_changes", {"ids": ids, "data": data}))
+            self.server.meter.count("postgres_changes")
 
     def _change_error(self, message: str) -> None:
         """The change stream of this channel broke (changes may have been missed). The client gets the
@@ -328,4 +342,7 @@ async def _admit(conn: Connection, msg: Message) -> tuple[str | None, Channel | 
             return authz.db_error_reason(exc), None
         if not any(channel.can_read.values()):
             return f"Unauthorized: You do not have permissions to read from this Channel topic: {channel.sub_topic}", None
+    reason = await replay.prepare(channel, config)
+    if reason is not None:
+        return reason, None
     return None, channel

@@ -90,6 +90,7 @@ async def batch_broadcast(request: web.Request) -> web.Response:
         payload = {"type": "broadcast", "event": message["event"], "payload": message["payload"]}
         if isinstance(message.get("id"), str):
             payload["meta"] = {"id": message["id"]}
+        server.meter.count("client_broadcast")
         publish(server, (private, topic), payload)
     return web.Response(status=202)
 
@@ -119,5 +120,6 @@ async def single_broadcast(request: web.Request) -> web.Response:
     private = flexible_bool(request.query.get("private"))
     if private and not await _can_write(server, claims, topic):
         return _unauthorized(403)
+    server.meter.count("client_broadcast")
     publish(server, (private, topic), UserBroadcast(event, data, encoding))
     return web.Response(status=202)

@@ -126,10 +126,30 @@ $$;
 grant execute on function auth.uid(), auth.role(), auth.email(), auth.jwt()
   to anon, authenticated, service_role;
 
--- Realtime Authorization: private channels are authorized by RLS policies on realtime.messages,
--- evaluated with realtime.topic() set to the channel's sub-topic.
+-- Realtime: realtime.messages exactly as Supabase Realtime's tenant migrations leave it (partitioned by
+-- day on inserted_at; the Realtime server creates and drops the partitions, here
+-- tjv_sandbox/realtime/partitions.py), and the SQL API the project's triggers and policies use.
+-- Private channels are authorized by RLS policies on this table, evaluated with realtime.topic() set to
+-- the channel's sub-topic.
+do $$
+begin
+  -- A data folder from before the table was partitioned: move its policies to the real table (its rows
+  -- are probes and ephemeral broadcasts, not worth keeping).
+  if exists (select from pg_class where oid = to_regclass('realtime.messages') and relkind = 'r') then
+    alter table realtime.messages rename to messages_unpartitioned;
+    alter index realtime.messages_pkey rename to messages_unpartitioned_pkey;
+    create table realtime.messages_policies_moved as
+      select pol.polname, pol.polpermissive, pol.polcmd,
+             array(select case when r = 0 then 'public' else quote_ident(pg_get_userbyid(r)) end
+                   from unnest(pol.polroles) r) as roles,
+             pg_get_expr(pol.polqual, pol.polrelid) as qual,
+             pg_get_expr(pol.polwithcheck, pol.polrelid) as withcheck
+      from pg_policy pol where pol.polrelid = 'realtime.messages_unpartitioned'::regclass;
+  end if;
+end
+$$;
+
 create table if not exists realtime.messages (
-  id uuid not null default gen_random_uuid(),
   topic text not null,
   extension text not null,
   payload jsonb,
@@ -137,15 +157,121 @@ create table if not exists realtime.messages (
   private boolean default false,
   updated_at timestamp not null default now(),
   inserted_at timestamp not null default now(),
-  primary key (id, inserted_at)
-);
+  id uuid not null default gen_random_uuid(),
+  binary_payload bytea,
+  constraint messages_pkey primary key (id, inserted_at)
+) partition by range (inserted_at);
+do $$
+begin
+  if not exists (select from pg_constraint where conname = 'messages_payload_exclusive'
+                 and conrelid = 'realtime.messages'::regclass) then
+    alter table realtime.messages add constraint messages_payload_exclusive
+      check (payload is null or binary_payload is null) not valid;
+  end if;
+end
+$$;
+create index if not exists messages_inserted_at_topic_index on only realtime.messages
+  (inserted_at desc, topic) where extension = 'broadcast' and private is true;
 alter table realtime.messages enable row level security;
-grant select, insert, update, delete on realtime.messages to anon, authenticated, service_role;
+grant usage, create on schema realtime to supabase_realtime_admin;
+alter table realtime.messages owner to supabase_realtime_admin;
+revoke all on realtime.messages from anon, authenticated, service_role;
+grant select, insert, update on realtime.messages to anon, authenticated, service_role;
+
+do $$
+declare
+  v_policy record;
+begin
+  if to_regclass('realtime.messages_policies_moved') is not null then
+    for v_policy in select * from realtime.messages_policies_moved loop
+      execute format('create policy %I on realtime.messages as %s for %s to %s %s %s',
+        v_policy.polname, case when v_policy.polpermissive then 'permissive' else 'restrictive' end,
+        case v_policy.polcmd when 'r' then 'select' when 'a' then 'insert' when 'w' then 'update'
+                             when 'd' then 'delete' else 'all' end,
+        array_to_string(v_policy.roles, ', '),
+        coalesce('using (' || v_policy.qual || ')', ''),
+        coalesce('with check (' || v_policy.withcheck || ')', ''));
+    end loop;
+    drop table realtime.messages_policies_moved;
+    drop table realtime.messages_unpartitioned;
+  end if;
+end
+$$;
 
 create or replace function realtime.topic() returns text
 language sql stable as $$
-  select nullif(current_setting('realtime.topic', true), '')::text
+  select nullif(current_setting('realtime.topic', true), '')::text;
 $$;
+
+-- Caller's rights, and every error becomes a warning: a failed send loses the message silently.
+create or replace function realtime.send(payload jsonb, event text, topic text, private boolean default true)
+returns void language plpgsql as $$
+declare
+  generated_id uuid;
+  final_payload jsonb;
+begin
+  begin
+    generated_id := gen_random_uuid();
+    if payload ? 'id' then
+      final_payload := payload;
+    else
+      final_payload := jsonb_set(payload, '{id}', to_jsonb(generated_id));
+    end if;
+    execute format('SET LOCAL realtime.topic TO %L', topic);
+    insert into realtime.messages (id, payload, event, topic, private, extension)
+    values (generated_id, final_payload, event, topic, private, 'broadcast');
+  exception
+    when others then
+      raise warning 'WarnSendingBroadcastMessage: %', sqlerrm;
+  end;
+end;
+$$;
+
+create or replace function realtime.send_binary(payload bytea, event text, topic text, private boolean default true)
+returns void language plpgsql as $$
+declare
+  generated_id uuid;
+begin
+  begin
+    generated_id := gen_random_uuid();
+    execute format('SET LOCAL realtime.topic TO %L', topic);
+    insert into realtime.messages (id, binary_payload, event, topic, private, extension)
+    values (generated_id, payload, event, topic, private, 'broadcast');
+  exception
+    when others then
+      raise warning 'WarnSendingBroadcastMessage: %', sqlerrm;
+  end;
+end;
+$$;
+
+-- Row level only; unlike send, its errors abort the caller.
+create or replace function realtime.broadcast_changes(topic_name text, event_name text, operation text,
+  table_name text, table_schema text, new record, old record, level text default 'ROW')
+returns void language plpgsql as $$
+declare
+  row_data jsonb := '{}'::jsonb;
+begin
+  if level = 'STATEMENT' then
+    raise exception 'function can only be triggered for each row, not for each statement';
+  end if;
+  if operation = 'INSERT' or operation = 'UPDATE' or operation = 'DELETE' then
+    row_data := jsonb_build_object('old_record', old, 'record', new, 'operation', operation,
+                                   'table', table_name, 'schema', table_schema);
+    perform realtime.send(row_data, event_name, topic_name);
+  else
+    raise exception 'Unexpected operation type: %', operation;
+  end if;
+exception
+  when others then
+    raise exception 'Failed to process the row: %', sqlerrm;
+end;
+$$;
+
+alter function realtime.topic() owner to supabase_realtime_admin;
+alter function realtime.send(jsonb, text, text, boolean) owner to supabase_realtime_admin;
+alter function realtime.send_binary(bytea, text, text, boolean) owner to supabase_realtime_admin;
+alter function realtime.broadcast_changes(text, text, text, text, text, record, record, text)
+  owner to supabase_realtime_admin;
 grant execute on function realtime.topic() to anon, authenticated, service_role;
 
 -- The publication Supabase Realtime reads; migrations add tables to it.

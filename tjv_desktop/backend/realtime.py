@@ -378,6 +378,7 @@ class RealtimeLink:
             await asyncio.sleep(0.05)
         behind = sorted(t for t, p in positions.items() if self.feeds[t].behind(p))
         for topic in behind:
+            self.feeds[topic].give_up_tail(positions[topic])
             self.events.feed_gap.publish(FeedGap("behind the server after replay", topic, resync=True))
         if not behind:
             self.events.feed_caught_up.publish(FeedCaughtUp(tuple(sorted(positions))))
@@ -390,6 +391,8 @@ class RealtimeLink:
             lagged = self._behind.pop(topic, None)
             feed = self.feeds[topic]
             if lagged is not None and feed.behind(lagged):
+                log.warning("feed %s: the newest message(s) up to seq %d never arrived", topic, lagged)
+                feed.give_up_tail(lagged)
                 self.events.feed_gap.publish(FeedGap("the newest message never arrived", topic, resync=True))
             elif feed.behind(position):
                 self._behind[topic] = position

@@ -317,9 +317,12 @@ class RealtimeLink:
         feed = self.feeds.setdefault(message.topic, TopicFeed(message.topic))
         verdict = feed.accept(message, time.monotonic())
         trace = self.health.trace
-        # Table, operation, sequence and row count: row contents never enter the trace.
+        # Table, operation, sequence, row count and whose rows (as a pseudonym): contents never enter it.
+        patients = {str(r["patient_id"]) for r in message.rows if r.get("patient_id")}
+        who = {"patient": trace.redactor.pseudonym("patient", patients.pop())} if len(patients) == 1 else \
+            {"patients": len(patients)}
         trace.record("change", channel=message.topic, table=message.table, type=message.op, seq=message.seq,
-                     rows=len(message.rows), replayed=message.replayed, verdict=verdict.value)
+                     rows=len(message.rows), replayed=message.replayed, verdict=verdict.value, **who)
         if message.replayed:
             self._replayed[message.topic] = self._replayed.get(message.topic, 0) + 1
             if self._replayed[message.topic] == REPLAY_LIMIT:

@@ -30,11 +30,13 @@ class Station:
     """One workstation's engine. ``states`` records every link transition with its monotonic time."""
 
     def __init__(self, url: str, anon_key: str, *, email: str = NURSE, store_path: Path | None = None,
-                 probe_deadline: float = 3.0, join_timeout: float = 4.0, backend=None, on_changes=None):
+                 probe_deadline: float = 3.0, join_timeout: float = 4.0, backend=None, on_changes=None,
+                 position_check_seconds: float = 15.0):
         self.url, self.anon_key, self.email = url, anon_key, email
         self.vault = Vault(f"{url}#{uuid.uuid4().hex}", backend=backend or fail.Keyring())
         self.core = ClientCore(url, anon_key, self.vault, store_path=store_path, probe_deadline=probe_deadline,
-                               join_timeout=join_timeout, backoff_max=4.0, auth_timeout=join_timeout)
+                               join_timeout=join_timeout, backoff_max=4.0, auth_timeout=join_timeout,
+                               position_check_seconds=position_check_seconds)
         self.worker = self.core.worker
         self.health = self.core.health
         self.states: list[tuple[LinkState, str, float]] = []

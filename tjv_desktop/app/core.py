@@ -31,12 +31,14 @@ log = logging.getLogger(__name__)
 class ClientCore:
     def __init__(self, url: str, anon_key: str, vault: Vault, *, store_path: Path | None = None,
                  probe_deadline: float = 10.0, join_timeout: float = 10.0, backoff_max: float = 30.0,
+                 position_check_seconds: float = 15.0,
                  auth_timeout: float = 10.0, auth: AuthSession | None = None,
                  session_keys: Callable[[str], SessionKeyRing | None] | None = None):
         self.url, self.anon_key, self.vault = url, anon_key, vault
         key = vault.store_key()
         self.worker = StoreWorker(store_path if key else None, key)
         self.probe_deadline, self.join_timeout, self.backoff_max = probe_deadline, join_timeout, backoff_max
+        self.position_check_seconds = position_check_seconds
         self.auth_timeout = auth_timeout
         self.health = Health()
         self.auth: AuthSession | None = auth  # given: a session already signed in (the sign-in window's)
@@ -65,7 +67,8 @@ class ClientCore:
         self.engine = SyncEngine(self.worker, RestGateway(self.auth.client), identity.provider_id, self.events,
                                  health=self.health)
         self.link = RealtimeLink(self.url, self.anon_key, lambda: self.auth.access_token, self._plan, self.events,
-                                 positions=self.engine.rest.feed_position, probe_deadline=self.probe_deadline, join_timeout=self.join_timeout,
+                                 positions=self.engine.rest.feed_position,
+                                 position_check_seconds=self.position_check_seconds, probe_deadline=self.probe_deadline, join_timeout=self.join_timeout,
                                  backoff_max=self.backoff_max, health=self.health)
         self.auth.add_token_listener(self.link.token_changed)
         ring, key_problem = None, None

@@ -13,6 +13,7 @@ Pure logic, no I/O: the realtime link feeds it what arrives.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
@@ -26,6 +27,7 @@ REPLAY_LIMIT = 25
 REPLAY_MARGIN_MS = 60_000
 # A hole in a topic's sequence open this long is a lost message, not one still on its way.
 HOLE_GRACE_SECONDS = 2.0
+RECORD = 1_000
 OPS = ("INSERT", "UPDATE", "DELETE")
 
 
@@ -85,6 +87,10 @@ class TopicFeed:
         self.holes_since: float | None = None
         self.gaps = 0
         self.duplicates = 0
+        # For the record (the newest ones): seqs found lost by this station, and seqs a resync fetched
+        # before their message came (lost, or still on the way).
+        self.lost_seqs: deque[int] = deque(maxlen=RECORD)
+        self.covered_seqs: deque[int] = deque(maxlen=RECORD)
 
     def accept(self, message: FeedMessage, now: float) -> Verdict:
         """Records ``message`` (``now``: monotonic seconds, to time how long a hole stays open)."""
@@ -122,6 +128,7 @@ class TopicFeed:
     def give_up_holes(self) -> None:
         """A resync is fetching what the holes held: stop waiting for them (counted as one gap)."""
         self.gaps += 1
+        self.lost_seqs.extend(self.missing())
         if self.ahead:
             self.last_seq = max(self.ahead)
             self.ahead.clear()
@@ -129,6 +136,8 @@ class TopicFeed:
 
     def rebase(self, position: int) -> None:
         """A resync read the topic at ``position`` before fetching: everything up to it is in the store."""
+        if self.last_seq is not None:
+            self.covered_seqs.extend(n for n in range(self.last_seq + 1, position + 1) if n not in self.ahead)
         if self.last_seq is None or position > self.last_seq:
             self.last_seq = position
         self.ahead = {n for n in self.ahead if n > position}
@@ -137,6 +146,12 @@ class TopicFeed:
     def behind(self, position: int) -> bool:
         """The server has sent past what this station applied."""
         return position > (self.last_seq or 0)
+
+    def give_up_tail(self, position: int) -> None:
+        """The newest messages up to ``position`` never came; a resync fetches them."""
+        self.gaps += 1
+        self.lost_seqs.extend(n for n in range((self.last_seq or 0) + 1, position + 1) if n not in self.ahead)
+        self.rebase(position)
 
     def replay(self) -> dict | None:
         """The join's ``config.broadcast.replay``: from well before the last message seen (None: no

@@ -317,9 +317,12 @@ class RealtimeLink:
         feed = self.feeds.setdefault(message.topic, TopicFeed(message.topic))
         verdict = feed.accept(message, time.monotonic())
         trace = self.health.trace
-        # Table, operation, sequence and row count: row contents never enter the trace.
+        # Table, operation, sequence, row count and whose rows (as a pseudonym): contents never enter it.
+        patients = {str(r["patient_id"]) for r in message.rows if r.get("patient_id")}
+        who = {"patient": trace.redactor.pseudonym("patient", patients.pop())} if len(patients) == 1 else \
+            {"patients": len(patients)}
         trace.record("change", channel=message.topic, table=message.table, type=message.op, seq=message.seq,
-                     rows=len(message.rows), replayed=message.replayed, verdict=verdict.value)
+                     rows=len(message.rows), replayed=message.replayed, verdict=verdict.value, **who)
         if message.replayed:
             self._replayed[message.topic] = self._replayed.get(message.topic, 0) + 1
             if self._replayed[message.topic] == REPLAY_LIMIT:
@@ -378,6 +381,7 @@ class RealtimeLink:
             await asyncio.sleep(0.05)
         behind = sorted(t for t, p in positions.items() if self.feeds[t].behind(p))
         for topic in behind:
+            self.feeds[topic].give_up_tail(positions[topic])
             self.events.feed_gap.publish(FeedGap("behind the server after replay", topic, resync=True))
         if not behind:
             self.events.feed_caught_up.publish(FeedCaughtUp(tuple(sorted(positions))))
@@ -390,6 +394,8 @@ class RealtimeLink:
             lagged = self._behind.pop(topic, None)
             feed = self.feeds[topic]
             if lagged is not None and feed.behind(lagged):
+                log.warning("feed %s: the newest message(s) up to seq %d never arrived", topic, lagged)
+                feed.give_up_tail(lagged)
                 self.events.feed_gap.publish(FeedGap("the newest message never arrived", topic, resync=True))
             elif feed.behind(position):
                 self._behind[topic] = position

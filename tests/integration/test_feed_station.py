@@ -1,0 +1,88 @@
+"""The station on the database feed, with messages dropped on purpose by the sandbox (as a failed
+``realtime.send`` or at-most-once delivery would lose them): every dropped message is found by the
+station itself, from the sequence numbers and the server's positions, and what it carried reaches the
+store through a resync."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import time
+import uuid
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+
+from tests.support.sandbox import make_data_root, start_sandbox, stop_sandbox
+from tests.support.station import Server, Station, burst, converged
+from tjv_desktop.domain.events import LinkState
+
+
+@pytest.fixture(scope="module")
+def feed_sandbox():
+    """A sandbox of its own: the drop fault applies to every client of a sandbox."""
+    root = make_data_root("tjv-feed-station-")
+    handle = start_sandbox(root / "data", "--backfill-hours", "0")
+    try:
+        yield handle
+    finally:
+        stop_sandbox(handle)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _service(sandbox) -> dict:
+    return {"apikey": sandbox.service_role_key, "Authorization": f"Bearer {sandbox.service_role_key}"}
+
+
+def set_drop(sandbox, fraction: float) -> None:
+    r = httpx.post(f"{sandbox.url}/sandbox/v1/faults", json={"drop_broadcasts": fraction}, headers=_service(sandbox),
+                   timeout=10)
+    r.raise_for_status()
+
+
+def dropped_on(sandbox, topic: str) -> set[int]:
+    r = httpx.get(f"{sandbox.url}/sandbox/v1/metrics", headers=_service(sandbox), timeout=10)
+    r.raise_for_status()
+    return {d["seq"] for d in r.json()["dropped_db_broadcasts"] if d["topic"] == topic}
+
+
+async def test_every_dropped_message_is_found_by_the_station_and_what_it_carried_reaches_the_store(feed_sandbox):
+    station = Station(feed_sandbox.url, feed_sandbox.anon_key, probe_deadline=5.0, position_check_seconds=1.0)
+    server = await Server.connect(feed_sandbox.db_url)
+    try:
+        await station.start()
+        await station.wait_state(LinkState.CONNECTED, 30)
+        deadline = time.monotonic() + 30
+        while station.resyncs < 1:  # the first resync sets every topic's position
+            assert time.monotonic() < deadline, "no first resync"
+            await asyncio.sleep(0.05)
+        topic = f"provider:{station.provider_id}"
+        patients = await server.nurse_patients(station.provider_id)
+        since = datetime.now(UTC)
+        set_drop(feed_sandbox, 0.3)
+        try:
+            await burst(server, patients, 24, rate=20, tag=f"drop-{uuid.uuid4().hex[:6]}")
+        finally:
+            set_drop(feed_sandbox, 0.0)
+        dropped = dropped_on(feed_sandbox, topic)
+        assert len(dropped) >= 5, f"the fault dropped messages on the station's topic: {sorted(dropped)}"
+
+        truth = await converged(station, server, since, timeout=60)
+        assert len(truth) >= 24
+        feed = station.link.feeds[topic]
+
+        def found() -> set[int]:
+            # Found lost by the station (a hole, a position ahead of it), or fetched by a resync first.
+            return set(feed.lost_seqs) | set(feed.covered_seqs)
+
+        deadline = time.monotonic() + 30
+        while not dropped <= found():  # a dropped newest message is found by the position check
+            assert time.monotonic() < deadline, f"not found: {sorted(dropped - found())}"
+            await asyncio.sleep(0.1)
+        assert set(feed.lost_seqs) <= dropped, "nothing that arrived was taken for lost"
+        assert feed.lost_seqs, "the station found losses itself, not only by chance of a resync"
+        assert station.resyncs >= 2, "what the lost messages carried came by resync"
+    finally:
+        await station.stop()
+        await server.close()

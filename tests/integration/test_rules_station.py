@@ -17,7 +17,7 @@ from supabase import AsyncClientOptions, acreate_client
 
 from tests.support.sandbox import make_data_root, start_sandbox, stop_sandbox
 from tests.support.station import NURSE, PASSWORD, Station
-from tjv_desktop.backend.health import LinkState
+from tjv_desktop.domain.events import LinkState
 from tjv_desktop.store import LocalStore
 
 PATIENT_EMAIL = "patient1@riverside.tjv.test"

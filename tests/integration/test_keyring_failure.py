@@ -13,10 +13,10 @@ import logging
 import uuid
 from pathlib import Path
 
-import keyring.errors
 import pytest
 from keyring.backend import KeyringBackend
 
+from tests.support.keyrings import FailingKeyring
 from tjv_desktop.app.core import ClientCore
 from tjv_desktop.backend import vault as vault_module
 from tjv_desktop.backend.vault import SERVICE, Vault
@@ -25,33 +25,6 @@ from tjv_desktop.store import LocalStore
 ALERT = {"id": "al-1", "patient_id": "p-1", "provider_id": "pr-1", "priority": "high", "state": "active",
          "kind": "spo2_low", "message": "SpO2 84 % (limit 88 %)", "raised_at": "2026-11-24T03:00:00+00:00",
          "updated_at": "2026-11-24T03:00:00+00:00"}
-
-
-class FailingKeyring(KeyringBackend):
-    """The real keyring, except that its next ``failures`` reads raise KeyringError, as a locked or
-    restarting keyring daemon does."""
-
-    priority = 1  # a secure backend as far as the vault can tell
-
-    def __init__(self, real: KeyringBackend, failures: int):
-        super().__init__()
-        self.real, self.failures = real, failures
-        self.failed_reads = 0
-        self.writes: list[str] = []
-
-    def get_password(self, service, username):
-        if self.failures > 0:
-            self.failures -= 1
-            self.failed_reads += 1
-            raise keyring.errors.KeyringLocked("Failed to unlock the collection!")
-        return self.real.get_password(service, username)
-
-    def set_password(self, service, username, password):
-        self.writes.append(username)
-        self.real.set_password(service, username, password)
-
-    def delete_password(self, service, username):
-        self.real.delete_password(service, username)
 
 
 def fingerprint(path: Path) -> dict[str, str]:

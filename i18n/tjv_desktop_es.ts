@@ -1272,6 +1272,11 @@
     </message>
     <message>
         <location line="+1"/>
+        <source>Local copy kept in memory only: the keyring failed ({reason})</source>
+        <translation>Copia local solo en memoria: el llavero falló ({reason})</translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>Only one user is signed in here: unlock with the password, or close the window to end.</source>
         <translation>Aquí solo hay un usuario con sesión iniciada: desbloquee con la contraseña o cierre la ventana para terminar.</translation>
     </message>

@@ -12,16 +12,13 @@ import time
 import uuid
 from urllib.parse import urlsplit
 
-import asyncpg
 import pytest
-from keyring.backends import fail
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from tests.support.faultproxy import FaultProxy
-from tests.support.gui import run_qt, submit, until
-from tests.support.station import NURSE, PASSWORD
-from tjv_desktop.app.station import Monitor
+from tests.support.gui import live_window, run_qt, sandbox_database, submit, until
+from tests.support.station import PASSWORD
 from tjv_desktop.domain.alarms import AlarmSystem, TechnicalPolicy
 from tjv_desktop.domain.events import LinkState
 from tjv_desktop.store import LocalStore
@@ -59,71 +56,62 @@ async def audit(window) -> list[str]:
 
 def test_pause_expiry_break_through_flash_rates_and_acknowledge_in_the_real_window(qapp, sandbox):
     async def scenario():
-        monitor = Monitor(sandbox.url, sandbox.anon_key, NURSE, PASSWORD, keyring_backend=fail.Keyring(),
-                          probe_deadline=3.0, alarm_system=AlarmSystem(audio_pause_seconds=3,
-                                                                      alarm_pause_seconds=60))
-        conn = await asyncpg.connect(sandbox.db_url)
-        try:
-            window = await monitor.start()
-            window.resize(1600, 1000)
-            window.show()
-            bar = window.alarm_bar
-            await until(lambda: window.link_state is LinkState.CONNECTED, 20, "the link connects")
-            await until(lambda: window.census_model.rowCount() >= 2, 10, "the census fills")
-            first, second = sorted(window.census_model.keys())[:2]
-            await conn.execute("select resolve_alerts(p.id, null) from patients p")
-            await until(lambda: bar.status.top is None, 10, "no alarm is left over from other tests")
+        async with sandbox_database(sandbox) as conn:
+            try:
+                async with live_window(sandbox, alarm_system=AlarmSystem(audio_pause_seconds=3,
+                                                                         alarm_pause_seconds=60)) as (_monitor, window):
+                    bar = window.alarm_bar
+                    await until(lambda: window.census_model.rowCount() >= 2, 10, "the census fills")
+                    first, second = sorted(window.census_model.keys())[:2]
+                    await conn.execute("select resolve_alerts(p.id, null) from patients p")
+                    await until(lambda: bar.status.top is None, 10, "no alarm is left over from other tests")
 
-            medium = await raise_alert(conn, window, first, "medium", "spo2_low", "SpO2 91 %")
-            await until(lambda: bar.status.top is not None and bar.status.top.id == medium, 10,
-                        "the medium alert from the database tops the bar")
-            assert bar.priority_label.text().startswith("**")
-            rate = await flash_frequency(bar, 3.5)
-            assert 0.4 <= rate <= 0.8, f"medium flashes at {rate:.2f} Hz (IEC 60601-1-8: 0.4-0.8 Hz)"
-            assert bar.status.audio_priority == "medium"
+                    medium = await raise_alert(conn, window, first, "medium", "spo2_low", "SpO2 91 %")
+                    await until(lambda: bar.status.top is not None and bar.status.top.id == medium, 10,
+                                "the medium alert from the database tops the bar")
+                    assert bar.priority_label.text().startswith("**")
+                    rate = await flash_frequency(bar, 3.5)
+                    assert 0.4 <= rate <= 0.8, f"medium flashes at {rate:.2f} Hz (IEC 60601-1-8: 0.4-0.8 Hz)"
+                    assert bar.status.audio_priority == "medium"
 
-            QTest.keyClick(window, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier
-                           | Qt.KeyboardModifier.ShiftModifier)
-            await until(lambda: bar.status.inactivation == "audio_paused", 2, "Ctrl+Shift+A pauses audio")
-            assert bar.status.audio_priority is None and "AUDIO PAUSED" in bar.pause_label.text()
-            assert bar.flash_timer.isActive(), "audio pause silences; the visual signal goes on"
-            await until(lambda: bar.status.inactivation == "none", 6, "the 3 s audio pause expires by itself")
-            assert bar.status.audio_priority == "medium", "the sound resumes when the pause ends"
-            assert not bar.pause_label.isVisible()
+                    QTest.keyClick(window, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier
+                                   | Qt.KeyboardModifier.ShiftModifier)
+                    await until(lambda: bar.status.inactivation == "audio_paused", 2, "Ctrl+Shift+A pauses audio")
+                    assert bar.status.audio_priority is None and "AUDIO PAUSED" in bar.pause_label.text()
+                    assert bar.flash_timer.isActive(), "audio pause silences; the visual signal goes on"
+                    await until(lambda: bar.status.inactivation == "none", 6, "the 3 s audio pause expires by itself")
+                    assert bar.status.audio_priority == "medium", "the sound resumes when the pause ends"
+                    assert not bar.pause_label.isVisible()
 
-            QTest.keyClick(window, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier
-                           | Qt.KeyboardModifier.ShiftModifier)
-            await until(lambda: bar.status.inactivation == "alarm_paused", 2, "Ctrl+Shift+P pauses alarms")
-            assert not bar.flash_timer.isActive() and bar.status.audio_priority is None
+                    QTest.keyClick(window, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier
+                                   | Qt.KeyboardModifier.ShiftModifier)
+                    await until(lambda: bar.status.inactivation == "alarm_paused", 2, "Ctrl+Shift+P pauses alarms")
+                    assert not bar.flash_timer.isActive() and bar.status.audio_priority is None
 
-            high = await raise_alert(conn, window, second, "high", "tachycardia", "Heart rate 141 /min")
-            await until(lambda: bar.status.inactivation == "none", 10, "the high alert breaks the pause")
-            assert bar.status.top.id == high and bar.priority_label.text().startswith("***")
-            assert bar.status.audio_priority == "high"
-            rate = await flash_frequency(bar, 2.0)
-            assert 1.4 <= rate <= 2.8, f"high flashes at {rate:.2f} Hz (IEC 60601-1-8: 1.4-2.8 Hz)"
+                    high = await raise_alert(conn, window, second, "high", "tachycardia", "Heart rate 141 /min")
+                    await until(lambda: bar.status.inactivation == "none", 10, "the high alert breaks the pause")
+                    assert bar.status.top.id == high and bar.priority_label.text().startswith("***")
+                    assert bar.status.audio_priority == "high"
+                    rate = await flash_frequency(bar, 2.0)
+                    assert 1.4 <= rate <= 2.8, f"high flashes at {rate:.2f} Hz (IEC 60601-1-8: 1.4-2.8 Hz)"
 
-            assert window.select_alert(high)
-            window.alerts_view.setFocus()
-            QTest.keyClick(window.alerts_view, Qt.Key.Key_A)
-            await until(lambda: not bar.status.top.flashing or bar.status.top.id != high, 2,
-                        "the acknowledged alarm stops flashing")
-            await until(lambda: window.alerts_model.row(high).pending_action_id is None
-                        and window.alerts_model.row(high).state == "acknowledged", 10,
-                        "the server confirms the acknowledgement")
-            assert await conn.fetchval("select state from patient_alerts where id = $1",
-                                       uuid.UUID(high)) == "acknowledged"
+                    assert window.select_alert(high)
+                    window.alerts_view.setFocus()
+                    QTest.keyClick(window.alerts_view, Qt.Key.Key_A)
+                    await until(lambda: not bar.status.top.flashing or bar.status.top.id != high, 2,
+                                "the acknowledged alarm stops flashing")
+                    await until(lambda: window.alerts_model.row(high).pending_action_id is None
+                                and window.alerts_model.row(high).state == "acknowledged", 10,
+                                "the server confirms the acknowledgement")
+                    assert await conn.fetchval("select state from patient_alerts where id = $1",
+                                               uuid.UUID(high)) == "acknowledged"
 
-            actions = await audit(window)
-            for expected in ("alarm_audio_paused", "alarm_resumed", "alarm_alarm_paused", "alarm_break_through",
-                             "alarm_raised"):
-                assert expected in actions, f"{expected} missing from the local audit trail: {actions}"
-        finally:
-            await conn.execute("select resolve_alerts(p.id, null) from patients p")
-            await conn.close()
-            await monitor.stop()
-            if monitor.window is not None:
-                monitor.window.close()
+                    actions = await audit(window)
+                    for expected in ("alarm_audio_paused", "alarm_resumed", "alarm_alarm_paused", "alarm_break_through",
+                                     "alarm_raised"):
+                        assert expected in actions, f"{expected} missing from the local audit trail: {actions}"
+            finally:
+                await conn.execute("select resolve_alerts(p.id, null) from patients p")
 
     run_qt(qapp, scenario, timeout=90)
 
@@ -133,50 +121,43 @@ def test_lost_connection_is_a_technical_alarm_the_lock_screen_keeps_and_the_user
     async def scenario():
         target = urlsplit(sandbox.url)
         proxy = await FaultProxy(target.hostname, target.port).start()
-        monitor = Monitor(proxy.url, sandbox.anon_key, NURSE, PASSWORD, keyring_backend=fail.Keyring(),
-                          probe_deadline=2.0, idle_lock_seconds=3600,
-                          alarm_system=AlarmSystem(technical=TechnicalPolicy(stale_after_seconds=600)))
         try:
-            window = await monitor.start()
-            window.resize(1600, 1000)
-            window.show()
-            bar = window.alarm_bar
-            await until(lambda: window.link_state is LinkState.CONNECTED, 20, "the link connects")
-            await until(lambda: bar.status.technical is None, 5, "no technical alarm while connected")
+            async with live_window(sandbox, url=proxy.url, probe_deadline=2.0, idle_lock_seconds=3600,
+                                   alarm_system=AlarmSystem(technical=TechnicalPolicy(stale_after_seconds=600))
+                                   ) as (_monitor, window):
+                bar = window.alarm_bar
+                await until(lambda: bar.status.technical is None, 5, "no technical alarm while connected")
 
-            proxy.set_mode("refuse")
-            assert proxy.cut() >= 1, "the fault happened: live connections were closed"
-            await until(lambda: bar.status.technical is not None, 10, "the loss becomes a technical alarm")
-            assert bar.status.technical.technical_kind == "communication_lost"
-            assert bar.technical_label.isVisible() and "NO CONNECTION" in bar.technical_label.text()
-            assert bar.status.audio_priority is not None, "the technical alarm sounds"
-            QTest.keyClick(window, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier
-                           | Qt.KeyboardModifier.ShiftModifier)
-            await until(lambda: bar.status.inactivation == "audio_paused", 2, "audio can be paused")
-            assert bar.status.pause_remaining is not None, "but only for a limited time"
+                proxy.set_mode("refuse")
+                assert proxy.cut() >= 1, "the fault happened: live connections were closed"
+                await until(lambda: bar.status.technical is not None, 10, "the loss becomes a technical alarm")
+                assert bar.status.technical.technical_kind == "communication_lost"
+                assert bar.technical_label.isVisible() and "NO CONNECTION" in bar.technical_label.text()
+                assert bar.status.audio_priority is not None, "the technical alarm sounds"
+                QTest.keyClick(window, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier
+                               | Qt.KeyboardModifier.ShiftModifier)
+                await until(lambda: bar.status.inactivation == "audio_paused", 2, "audio can be paused")
+                assert bar.status.pause_remaining is not None, "but only for a limited time"
 
-            window.lock()
-            assert bar.isVisible() and bar.technical_label.isVisible(), "the lock screen keeps the alarm in view"
-            assert not window.census_view.isVisible()
-            window.grab().save(str(artifacts_dir / "lock-screen-connection-lost.png"))
+                window.lock()
+                assert bar.isVisible() and bar.technical_label.isVisible(), "the lock screen keeps the alarm in view"
+                assert not window.census_view.isVisible()
+                window.grab().save(str(artifacts_dir / "lock-screen-connection-lost.png"))
 
-            submit(window, "tjv-wrong-2026")
-            await until(lambda: "Wrong password" in window.lock_screen.message.text(), 15,
-                        "a wrong password is refused on the workstation too")
-            assert window.locked
-            submit(window, PASSWORD)
-            await until(lambda: not window.locked, 15, "the signed-in user's password unlocks offline")
-            trail = await window.engine.worker.call(LocalStore.audit_trail)
-            unlocked = [e for e in trail if e.action == "screen_unlocked"]
-            assert unlocked and "workstation" in unlocked[0].details["password_checked_by"]
+                submit(window, "tjv-wrong-2026")
+                await until(lambda: "Wrong password" in window.lock_screen.message.text(), 15,
+                            "a wrong password is refused on the workstation too")
+                assert window.locked
+                submit(window, PASSWORD)
+                await until(lambda: not window.locked, 15, "the signed-in user's password unlocks offline")
+                trail = await window.engine.worker.call(LocalStore.audit_trail)
+                unlocked = [e for e in trail if e.action == "screen_unlocked"]
+                assert unlocked and "workstation" in unlocked[0].details["password_checked_by"]
 
-            proxy.set_mode("pass")
-            await until(lambda: window.link_state is LinkState.CONNECTED, 40, "the link comes back")
-            await until(lambda: bar.status.technical is None, 5, "the technical alarm clears")
+                proxy.set_mode("pass")
+                await until(lambda: window.link_state is LinkState.CONNECTED, 40, "the link comes back")
+                await until(lambda: bar.status.technical is None, 5, "the technical alarm clears")
         finally:
-            await monitor.stop()
-            if monitor.window is not None:
-                monitor.window.close()
             await proxy.stop()
 
     run_qt(qapp, scenario, timeout=120)

@@ -35,11 +35,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from tests.support.gui import offline_window, populate, run_qt, until
+from tests.support.gui import offline_station, populate, run_qt, until
 from tests.support.station import NURSE
 from tjv_desktop.domain.events import LinkState
-from tjv_desktop.store import LocalStore
-from tjv_desktop.sync.worker import StoreWorker
 from tjv_desktop.ui import i18n
 from tjv_desktop.ui.main_window import MainWindow
 from tjv_desktop.ui.tables import apply_dark_palette
@@ -235,17 +233,10 @@ def clipped_text(window: QWidget) -> list[str]:
 def build_window_strings(qapp, language: str, frozen: datetime, artifacts_dir: Path | None = None):
     """The window on the populated store in ``language``: its strings, and the data shown as-is."""
     async def scenario():
-        worker = StoreWorker(None, None)
-        await worker.open()
-        window = None
-        try:
-            await worker.call(LocalStore.apply_batch, populate(frozen))
-            apply_dark_palette(qapp)
-            window = offline_window(worker, user_label=NURSE,
-                                store_note=QCoreApplication.translate(
-                                    "app", "Local copy kept in memory only (no secure keyring)"),
-                                now=lambda: frozen, clock=lambda: 1000.0)
-            await window.start()
+        apply_dark_palette(qapp)
+        note = QCoreApplication.translate("app", "Local copy kept in memory only (no secure keyring)")
+        async with offline_station(populate(frozen), user_label=NURSE, store_note=note, now=lambda: frozen,
+                                   clock=lambda: 1000.0) as window:
             window.set_link_state(LinkState.LOST, "test")
             window.resize(1920, 1080)
             window.show()
@@ -280,11 +271,6 @@ def build_window_strings(qapp, language: str, frozen: datetime, artifacts_dir: P
             data |= {r.message for r in window.alerts_model.rows()}
             data |= {NURSE}
             return strings, data
-        finally:
-            if window is not None:
-                await window.stop()
-                window.close()
-            await worker.close()
 
     return run_qt(qapp, scenario)
 

@@ -11,13 +11,11 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-from keyring.backends import fail
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
-from tests.support.gui import offline_window, populate, run_qt, submit, until
+from tests.support.gui import live_window, offline_station, populate, run_qt, submit, until
 from tests.support.station import NURSE, PASSWORD
-from tjv_desktop.app.station import Monitor
 from tjv_desktop.backend.auth import AuthState
 from tjv_desktop.domain.events import LinkState
 from tjv_desktop.store import LocalStore
@@ -36,22 +34,17 @@ async def audit_actions(worker: StoreWorker) -> list[str]:
 
 def test_idle_time_locks_the_patient_views_while_the_alarm_bar_keeps_announcing(qapp, artifacts_dir):
     async def scenario():
-        worker = StoreWorker(None, None)
-        await worker.open()
         checked: list[str] = []
 
         async def verify(password: str) -> bool:
             checked.append(password)
             return password == PASSWORD
 
-        window = None
-        try:
-            now = datetime.now(UTC)
-            await worker.call(LocalStore.apply_batch, populate(now))
-            apply_dark_palette(qapp)
-            window = offline_window(worker, user_label=NURSE,
-                                idle_lock_seconds=1.5, verify_password=verify)
-            await window.start()
+        now = datetime.now(UTC)
+        apply_dark_palette(qapp)
+        async with offline_station(populate(now), user_label=NURSE, idle_lock_seconds=1.5,
+                                   verify_password=verify) as window:
+            worker = window.engine.worker
             window.set_link_state(LinkState.CONNECTED)
             window.resize(1600, 1000)
             window.show()
@@ -107,11 +100,6 @@ def test_idle_time_locks_the_patient_views_while_the_alarm_bar_keeps_announcing(
             actions = await audit_actions(worker)
             for action in ("screen_locked", "unlock_refused", "switch_user_requested", "screen_unlocked"):
                 assert action in actions
-        finally:
-            if window is not None:
-                await window.stop()
-                window.close()
-            await worker.close()
 
     run_qt(qapp, scenario)
 
@@ -119,12 +107,7 @@ def test_idle_time_locks_the_patient_views_while_the_alarm_bar_keeps_announcing(
 @pytest.mark.sandbox
 def test_only_the_signed_in_users_password_unlocks_and_the_check_keeps_the_session(qapp, sandbox):
     async def scenario():
-        monitor = Monitor(sandbox.url, sandbox.anon_key, NURSE, PASSWORD, keyring_backend=fail.Keyring(),
-                          probe_deadline=3.0, idle_lock_seconds=1.0)
-        try:
-            window = await monitor.start()
-            window.resize(1600, 1000)
-            window.show()
+        async with live_window(sandbox, idle_lock_seconds=1.0, connected=False) as (monitor, window):
             await until(lambda: window.locked, 10, "the window locks after 1 s without input")
             token = monitor.core.auth.access_token
 
@@ -138,9 +121,5 @@ def test_only_the_signed_in_users_password_unlocks_and_the_check_keeps_the_sessi
             assert window.census_view.isVisible()
             assert monitor.core.auth.state is AuthState.SIGNED_IN
             assert monitor.core.auth.access_token == token, "checking the password must not replace the session"
-        finally:
-            await monitor.stop()
-            if monitor.window is not None:
-                monitor.window.close()
 
     run_qt(qapp, scenario)

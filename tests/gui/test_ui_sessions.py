@@ -6,16 +6,12 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from keyring.backends import fail
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from tests.support.collab_support import COORDINATOR, RIVERSIDE, station
-from tests.support.gui import run_qt, until
-from tests.support.station import NURSE, PASSWORD
-from tjv_desktop.app.station import Monitor
-from tjv_desktop.domain.events import LinkState
+from tests.support.gui import live_window, run_qt, until
 from tjv_desktop.ui.tables import apply_dark_palette
 
 pytestmark = pytest.mark.sandbox
@@ -36,69 +32,63 @@ def test_a_session_with_two_members_in_the_window(qapp, sandbox, artifacts_dir):
     apply_dark_palette(qapp)
 
     async def scenario():
-        monitor = Monitor(sandbox.url, sandbox.anon_key, NURSE, PASSWORD, keyring_backend=fail.Keyring(),
-                          probe_deadline=3.0)
         other = await station(sandbox, COORDINATOR)
         try:
-            window = await monitor.start()
-            window.resize(1920, 1080)
-            window.show()
-            panel = window.sessions_panel
-            await until(lambda: window.link_state is LinkState.CONNECTED, 20, "the link connects")
-            await until(lambda: window.census_model.row(PATIENT) is not None, 10, "the census fills")
-            row = await other.core.sessions.create("Evening handoff, ward 4")
-            theirs = await other.core.sessions.open(row["id"])
-            await panel.refresh()
-            assert "Evening handoff, ward 4" in [panel.list.item(i).text() for i in range(panel.list.count())]
-            await panel.join(row["id"])
-            view = panel.view
-            await until(lambda: len(view.engine.members) == 2 and panel.session.state == "joined", 10,
-                        "both members are shown")
-            assert any("Olivia Brooks" in view.members.item(i).text() for i in range(view.members.count()))
+            async with live_window(sandbox, size=(1920, 1080)) as (_monitor, window):
+                panel = window.sessions_panel
+                await until(lambda: window.census_model.row(PATIENT) is not None, 10, "the census fills")
+                row = await other.core.sessions.create("Evening handoff, ward 4")
+                theirs = await other.core.sessions.open(row["id"])
+                await panel.refresh()
+                assert "Evening handoff, ward 4" in [panel.list.item(i).text() for i in range(panel.list.count())]
+                await panel.join(row["id"])
+                view = panel.view
+                await until(lambda: len(view.engine.members) == 2 and panel.session.state == "joined", 10,
+                            "both members are shown")
+                assert any("Olivia Brooks" in view.members.item(i).text() for i in range(view.members.count()))
 
-            view.follow_box.setChecked(True)
-            theirs.engine.focus(PATIENT)
-            theirs.engine.lead(True)
-            await until(lambda: window.selected_patient == PATIENT, 10, "follow-me selects the patient")
-            theirs.engine.doc.set_text("summary", "POD 2 after right TKA. Pain controlled. Drain out this morning.")
-            theirs.engine.doc.set_severity("watcher")
-            theirs.engine.doc.add_action("Check wound at 22:00")
-            theirs.engine.doc.add_action("Confirm physio slot tomorrow")
-            await until(lambda: view.editors["summary"].toPlainText().startswith("POD 2"), 10, "the note arrives")
-            editor = view.editors["synthesis"]
-            editor.setFocus()
-            QTest.keyClicks(editor, "Received: wound check at 22:00, will call if drain site oozes.")
-            await until(lambda: theirs.engine.doc.text("synthesis").endswith("oozes."), 10,
-                        "what the nurse typed reaches the coordinator")
-            view.actions.item(0).setCheckState(Qt.CheckState.Checked)
-            await until(lambda: theirs.engine.doc.actions()[0]["done"], 10, "the tick is shared")
-            assert view.severity.currentData() == "watcher"
+                view.follow_box.setChecked(True)
+                theirs.engine.focus(PATIENT)
+                theirs.engine.lead(True)
+                await until(lambda: window.selected_patient == PATIENT, 10, "follow-me selects the patient")
+                theirs.engine.doc.set_text("summary", "POD 2 after right TKA. Pain controlled. Drain out this morning.")
+                theirs.engine.doc.set_severity("watcher")
+                theirs.engine.doc.add_action("Check wound at 22:00")
+                theirs.engine.doc.add_action("Confirm physio slot tomorrow")
+                await until(lambda: view.editors["summary"].toPlainText().startswith("POD 2"), 10, "the note arrives")
+                editor = view.editors["synthesis"]
+                editor.setFocus()
+                QTest.keyClicks(editor, "Received: wound check at 22:00, will call if drain site oozes.")
+                await until(lambda: theirs.engine.doc.text("synthesis").endswith("oozes."), 10,
+                            "what the nurse typed reaches the coordinator")
+                view.actions.item(0).setCheckState(Qt.CheckState.Checked)
+                await until(lambda: theirs.engine.doc.actions()[0]["done"], 10, "the tick is shared")
+                assert view.severity.currentData() == "watcher"
 
-            announce(sandbox, COORDINATOR, {"message": "Ward 4 phones down until 21:00: use the bleep.",
-                                            "from": "Olivia Brooks", "urgent": True})
-            announce(sandbox, COORDINATOR, {"message": 42})  # malformed: ignored
-            banner = window.announcement_banner
-            await until(lambda: banner.isVisible(), 10, "the announcement banner shows")
-            assert "phones down" in banner.text.text() and len(banner.queue) == 1
-            await until(lambda: any(m.looking_at == PATIENT for m in view.engine.members), 15,
-                        "the view says which patient the coordinator looks at")
-            view._members_changed(view.engine.members)
-            QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
-            window.grab().save(str(artifacts_dir / "session_window.png"))
-            charts = window.detail.charts  # with the dock open, no chart is cut off at the pane's edge
-            for plot in window.detail.plots:
-                assert plot.sceneBoundingRect().right() <= charts.viewport().width() + 0.5, plot.titleLabel.text
-            panel.grab().save(str(artifacts_dir / "session_panel.png"))
-            assert any("LEADING" in view.members.item(i).text() for i in range(view.members.count()))
-            banner.dismiss.click()
-            assert not banner.isVisible()  # dismissed, and only then
-            window.lock()  # the note names patients: it hides behind the idle lock with the patient views
-            assert not window.collaboration_dock.isVisible() and window.alarm_bar.isVisible()
-            window.unlock()
-            assert window.collaboration_dock.isVisible()
-            await theirs.leave()
+                announce(sandbox, COORDINATOR, {"message": "Ward 4 phones down until 21:00: use the bleep.",
+                                                "from": "Olivia Brooks", "urgent": True})
+                announce(sandbox, COORDINATOR, {"message": 42})  # malformed: ignored
+                banner = window.announcement_banner
+                await until(lambda: banner.isVisible(), 10, "the announcement banner shows")
+                assert "phones down" in banner.text.text() and len(banner.queue) == 1
+                await until(lambda: any(m.looking_at == PATIENT for m in view.engine.members), 15,
+                            "the view says which patient the coordinator looks at")
+                view._members_changed(view.engine.members)
+                QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+                window.grab().save(str(artifacts_dir / "session_window.png"))
+                charts = window.detail.charts  # with the dock open, no chart is cut off at the pane's edge
+                for plot in window.detail.plots:
+                    assert plot.sceneBoundingRect().right() <= charts.viewport().width() + 0.5, plot.titleLabel.text
+                panel.grab().save(str(artifacts_dir / "session_panel.png"))
+                assert any("LEADING" in view.members.item(i).text() for i in range(view.members.count()))
+                banner.dismiss.click()
+                assert not banner.isVisible()  # dismissed, and only then
+                window.lock()  # the note names patients: it hides behind the idle lock with the patient views
+                assert not window.collaboration_dock.isVisible() and window.alarm_bar.isVisible()
+                window.unlock()
+                assert window.collaboration_dock.isVisible()
+                await theirs.leave()
         finally:
-            await monitor.stop()
             await other.stop()
         return row["id"]
 

@@ -8,26 +8,17 @@ from collections import Counter
 from PySide6.QtGui import QShortcut
 from PySide6.QtWidgets import QAbstractButton
 
-from tests.support.gui import offline_window, run_qt
-from tjv_desktop.sync.worker import StoreWorker
+from tests.support.gui import offline_station, run_qt
 
 
 def test_no_shortcut_is_bound_twice(qapp):
     async def scenario():
-        worker = StoreWorker(None, None)
-        await worker.open()
-        window = offline_window(worker, user_label="test")
-        try:
-            await window.start()
+        async with offline_station(user_label="test") as window:
             sequences = [s.key().toString() for s in window.findChildren(QShortcut) if s.isEnabled()]
             sequences += [b.shortcut().toString() for b in window.findChildren(QAbstractButton)
                           if not b.shortcut().isEmpty()]
             assert "Ctrl+Shift+A" in sequences and "Ctrl+Shift+T" in sequences
             doubled = {s: n for s, n in Counter(sequences).items() if n > 1}
             assert doubled == {}, doubled
-        finally:
-            await window.stop()
-            window.close()
-            await worker.close()
 
     run_qt(qapp, scenario)

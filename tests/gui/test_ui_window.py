@@ -12,32 +12,20 @@ import time
 import uuid
 from datetime import UTC, datetime
 
-import asyncpg
 import pytest
-from keyring.backends import fail
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
-from tests.support.gui import offline_window, populate, run_qt, until
-from tests.support.station import NURSE, PASSWORD
-from tjv_desktop.app.station import Monitor
+from tests.support.gui import live_window, offline_station, populate, run_qt, sandbox_database, until
+from tests.support.station import NURSE
 from tjv_desktop.domain.events import LinkState
-from tjv_desktop.store import LocalStore
-from tjv_desktop.sync.worker import StoreWorker
 from tjv_desktop.ui.tables import apply_dark_palette
 
 
 @pytest.mark.sandbox
 def test_an_alert_raised_in_the_database_shows_and_a_keyboard_acknowledge_reaches_the_server(qapp, sandbox):
     async def scenario():
-        monitor = Monitor(sandbox.url, sandbox.anon_key, NURSE, PASSWORD, keyring_backend=fail.Keyring(),
-                          probe_deadline=3.0)
-        conn = await asyncpg.connect(sandbox.db_url)
-        try:
-            window = await monitor.start()
-            window.resize(1600, 1000)
-            window.show()
-            await until(lambda: window.link_state is LinkState.CONNECTED, 20, "the link connects")
+        async with sandbox_database(sandbox) as conn, live_window(sandbox) as (_monitor, window):
             await until(lambda: window.census_model.rowCount() > 0, 10, "the census fills")
             patient_id = sorted(window.census_model.keys())[0]
             await conn.execute("select resolve_alerts($1, 'tachycardia')", uuid.UUID(patient_id))
@@ -62,11 +50,6 @@ def test_an_alert_raised_in_the_database_shows_and_a_keyboard_acknowledge_reache
                 await asyncio.sleep(0.1)
             await until(lambda: not window.alerts_model.row(alert_id).pending_action_id, 10,
                         "the server's row replaces the pending command")
-        finally:
-            await conn.close()
-            await monitor.stop()
-            if monitor.window is not None:
-                monitor.window.close()
 
     run_qt(qapp, scenario)
 
@@ -75,15 +58,9 @@ def test_an_alert_raised_in_the_database_shows_and_a_keyboard_acknowledge_reache
 
 def test_screenshots_of_the_census_and_of_a_patients_charts(qapp, artifacts_dir):
     async def scenario():
-        worker = StoreWorker(None, None)
-        await worker.open()
-        window = None
-        try:
-            await worker.call(LocalStore.apply_batch, populate(datetime.now(UTC)))
-            apply_dark_palette(qapp)
-            window = offline_window(worker, user_label=NURSE,
-                                store_note="Local copy kept in memory only (no secure keyring)")
-            await window.start()
+        apply_dark_palette(qapp)
+        async with offline_station(populate(datetime.now(UTC)), user_label=NURSE,
+                                   store_note="Local copy kept in memory only (no secure keyring)") as window:
             window.set_link_state(LinkState.CONNECTED)
             window.resize(1920, 1080)
             window.show()
@@ -97,11 +74,6 @@ def test_screenshots_of_the_census_and_of_a_patients_charts(qapp, artifacts_dir)
             assert window.grab().save(str(artifacts_dir / "main_window.png"))
             window.detail.set_hours(24)
             assert window.detail.grab().save(str(artifacts_dir / "patient_detail.png"))
-        finally:
-            if window is not None:
-                await window.stop()
-                window.close()
-            await worker.close()
 
     run_qt(qapp, scenario)
 
@@ -109,15 +81,8 @@ def test_screenshots_of_the_census_and_of_a_patients_charts(qapp, artifacts_dir)
 @pytest.mark.sandbox
 def test_the_shown_patients_channel_brings_their_messages_and_care_plan_live(qapp, sandbox):
     async def scenario():
-        monitor = Monitor(sandbox.url, sandbox.anon_key, NURSE, PASSWORD, keyring_backend=fail.Keyring(),
-                          probe_deadline=3.0)
-        conn = await asyncpg.connect(sandbox.db_url)
-        try:
-            window = await monitor.start()
-            window.resize(1600, 1000)
-            window.show()
+        async with sandbox_database(sandbox) as conn, live_window(sandbox) as (monitor, window):
             link = monitor.core.link
-            await until(lambda: window.link_state is LinkState.CONNECTED, 20, "the link connects")
             await until(lambda: window.census_model.rowCount() >= 2, 10, "the census fills")
             shown, other = sorted(window.census_model.keys())[:2]
             window.select_patient(shown)
@@ -153,11 +118,6 @@ def test_the_shown_patients_channel_brings_their_messages_and_care_plan_live(qap
             assert f"patient:{shown}" not in link._extras, "the previous patient's channel is closed"
             await until(lambda: elsewhere in window.detail.messages.toPlainText(), 10,
                         "the other patient's message is in their detail")
-        finally:
-            await conn.close()
-            await monitor.stop()
-            if monitor.window is not None:
-                monitor.window.close()
 
     run_qt(qapp, scenario, timeout=90)
 
@@ -166,20 +126,13 @@ def test_the_census_the_title_and_the_alarm_bar_agree_on_a_rejected_alert(qapp, 
     """One rule (domain.alerts.needs_response) everywhere: a rejected alert still needs an owner, so the
     census marks it new, the alerts title counts it as awaiting a response, and the alarm bar flashes it."""
     async def scenario():
-        worker = StoreWorker(None, None)
-        await worker.open()
-        window = None
-        try:
-            now = datetime.now(UTC).isoformat()
-            await worker.call(LocalStore.apply_batch, {
-                "patients": [{"id": "p1", "full_name": "Ann Lee", "updated_at": now}],
-                "alerts": [{"id": "a1", "patient_id": "p1", "provider_id": "prov-1", "priority": "high",
-                            "state": "rejected", "kind": "spo2_low", "message": "SpO2 85 %", "raised_at": now,
-                            "updated_at": now}]})
-            window = offline_window(worker, user_label=NURSE)
-            await window.start()
-            window.resize(1600, 1000)
-            window.show()
+        now = datetime.now(UTC).isoformat()
+        batch = {
+            "patients": [{"id": "p1", "full_name": "Ann Lee", "updated_at": now}],
+            "alerts": [{"id": "a1", "patient_id": "p1", "provider_id": "prov-1", "priority": "high",
+                        "state": "rejected", "kind": "spo2_low", "message": "SpO2 85 %", "raised_at": now,
+                        "updated_at": now}]}
+        async with offline_station(batch, size=(1600, 1000), user_label=NURSE) as window:
             census = window.census_model.row("p1")
             assert census.unanswered == 1
             cell = window.census_model.index(0, window.census_model.COLUMNS.index("alerts")).data()
@@ -190,10 +143,5 @@ def test_the_census_the_title_and_the_alarm_bar_agree_on_a_rejected_alert(qapp, 
             assert window.select_alert("a1")
             assert window.accept_button.isEnabled() and not window.ack_button.isEnabled()
             assert not window.reject_button.isEnabled(), "it was rejected already"
-        finally:
-            if window is not None:
-                await window.stop()
-                window.close()
-            await worker.close()
 
     run_qt(qapp, scenario)

@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from tjv_desktop.app.settings import SETTINGS, Settings
-from tjv_desktop.app.winregistry import DEFAULTS_KEY, POLICY_KEY
+from tjv_desktop.app.winregistry import DEFAULTS_KEY, POLICY_KEY, REG_DWORD, to_setting_value
 
 REPO = Path(__file__).resolve().parents[2]
 POLICY_DIR = REPO / "packaging" / "windows" / "policy"
@@ -52,6 +52,12 @@ def test_every_setting_has_a_machine_policy_with_the_range_and_choices_the_app_a
         elif kind == "enum":
             values = [v.text for v in element.findall(".//p:string", ADMX_NS)]
             assert all(validate(v) is None for v in values) and validate("xx")
+        elif SETTINGS[name].type is bool:
+            assert kind == "boolean", name
+            written = {flag: element.find(f"p:{flag}Value/p:decimal", ADMX_NS).get("value") for flag in ("true", "false")}
+            assert written == {"true": "1", "false": "0"}, name
+            for flag, dword in written.items():  # what Group Policy writes reads back as the setting's value
+                assert to_setting_value(bool, int(dword), REG_DWORD) is (flag == "true"), name
         else:
             assert kind == "text", name
 

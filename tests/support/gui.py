@@ -1,21 +1,30 @@
-"""What the window tests share: a qasync loop per test, waiting on a condition, a populated store, and an
-engine stand-in for windows on a store nobody syncs."""
+"""What the window tests share: a qasync loop per test, waiting on a condition, a populated store, and the
+two ways a test gets a window: ``live_window`` (the real station signed in on the sandbox) and
+``offline_station`` (the real window and engine on an in-memory store nobody syncs). Both clean up in
+the one right order: the station stops while the loop still runs, then the window closes."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 import uuid
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
+import asyncpg
 import qasync
+from keyring.backends import fail
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
-from tjv_desktop.domain.events import StationEvents
+from tests.support.station import NURSE, PASSWORD
+from tjv_desktop.app.station import Monitor
+from tjv_desktop.domain.events import LinkState, StationEvents
 from tjv_desktop.domain.news2 import evaluate_alerts, patient_status, score_news2
 from tjv_desktop.domain.vitals import VitalSample
+from tjv_desktop.store import LocalStore
 from tjv_desktop.sync.engine import SyncEngine
 from tjv_desktop.sync.worker import StoreWorker
 
@@ -89,6 +98,64 @@ def populate(now: datetime, patients: int = 40) -> dict:
                                     "state": "acknowledged" if n == 1 else "active",
                                     "raised_at": raised.isoformat(), "updated_at": raised.isoformat()})
     return batch
+
+
+@contextlib.asynccontextmanager
+async def sandbox_database(sandbox) -> AsyncIterator[asyncpg.Connection]:
+    """A superuser connection to the sandbox's database, to write what the platform writes (alerts,
+    messages) and read the truth; closed on exit."""
+    conn = await asyncpg.connect(sandbox.db_url)
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
+@contextlib.asynccontextmanager
+async def live_window(sandbox, *, email: str = NURSE, password: str = PASSWORD, url: str | None = None,
+                      size: tuple[int, int] = (1600, 1000), connected: bool = True,
+                      **monitor_kwargs) -> AsyncIterator[tuple[Monitor, object]]:
+    """The station signed in as ``email`` on the sandbox (or through ``url``, e.g. a fault proxy), started,
+    resized, shown and, with ``connected``, with its link connected; yields ``(monitor, window)``. No
+    keyring (so nothing is kept) and a 3 s probe deadline unless ``monitor_kwargs`` say otherwise."""
+    monitor_kwargs.setdefault("keyring_backend", fail.Keyring())
+    monitor_kwargs.setdefault("probe_deadline", 3.0)
+    monitor = Monitor(url or sandbox.url, sandbox.anon_key, email, password, **monitor_kwargs)
+    try:
+        window = await monitor.start()
+        window.resize(*size)
+        window.show()
+        if connected:
+            await until(lambda: window.link_state is LinkState.CONNECTED, 20, "the link connects")
+        yield monitor, window
+    finally:
+        await monitor.stop()
+        if monitor.window is not None:
+            monitor.window.close()
+
+
+@contextlib.asynccontextmanager
+async def offline_station(batch: dict | None = None, *, size: tuple[int, int] | None = None,
+                          **window_kwargs) -> AsyncIterator[object]:
+    """``offline_window`` on a fresh in-memory store holding ``batch``, started (and, with ``size``, resized
+    and shown); yields the window. Its store is ``window.engine.worker``."""
+    worker = StoreWorker(None, None)
+    await worker.open()
+    window = None
+    try:
+        if batch is not None:
+            await worker.call(LocalStore.apply_batch, batch)
+        window = offline_window(worker, **window_kwargs)
+        await window.start()
+        if size is not None:
+            window.resize(*size)
+            window.show()
+        yield window
+    finally:
+        if window is not None:
+            await window.stop()
+            window.close()
+        await worker.close()
 
 
 def offline_window(worker: StoreWorker, provider_id: str = "prov-1", **kwargs):

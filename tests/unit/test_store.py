@@ -200,7 +200,7 @@ def _store_with_commands(path: Path, key: bytes) -> None:
         store.apply_batch({"alerts": [alert("al-1"), alert("al-2")], "patients": [patient()]})
         store.record_command("acknowledge", "al-1", "act-sent", "pr-1")
         store.mark_command_sent("act-sent")
-        store.record_command("reject", "al-2", "act-pending", "pr-1", {"reason": "not on call"})
+        store.record_command("reject", "al-2", "act-pending", "pr-1", {"reason": "Not my patient"})
         store.apply("vitals", [vital(i, NOW - timedelta(seconds=i), note="x" * 300) for i in range(5000)])
 
 
@@ -214,7 +214,7 @@ def test_a_wrong_key_sets_the_file_aside_and_salvages_the_outbox(db_path: Path):
         assert str(report.set_aside) in report.message and "2 outbox rows" in report.message
         pending = store.pending_commands()
         assert [(c.action_id, c.kind, c.args) for c in pending] == [
-            ("act-pending", "reject", {"reason": "not on call"})
+            ("act-pending", "reject", {"reason": "Not my patient"})
         ]
         assert store.command("act-sent").state == "sent"
         assert store.active_alerts() == []

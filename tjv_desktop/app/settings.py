@@ -13,6 +13,7 @@ file; user settings live in ``%APPDATA%\TJV Desktop`` and data in ``%LOCALAPPDAT
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import sys
@@ -79,6 +80,31 @@ def _url(v: Any) -> str | None:
     return None
 
 
+# Plain http:// is refused except to this machine (the sandbox, a local proxy): anywhere else the
+# session tokens and patient data would cross the network in clear.
+_LOOPBACK_NAMES = {"localhost"}
+
+
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 or ``localhost``: traffic that never leaves the machine."""
+    if host.lower() in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def insecure_http(url: str) -> bool:
+    """True for a plain http:// URL to a host other than this machine."""
+    parts = urlsplit(url)
+    return parts.scheme == "http" and not is_loopback(parts.hostname or "")
+
+
+INSECURE_HTTP_PROBLEM = ("plain http:// is refused outside loopback (127.0.0.0/8, ::1, localhost): use "
+                         "https://, or allow it explicitly with the machine policy allow_insecure_http")
+
+
 def _text(v: Any) -> str | None:
     return None if isinstance(v, str) and v == v.strip() else "must be text without surrounding spaces"
 
@@ -100,6 +126,10 @@ def _choice(*options: str) -> Validator:
     return check
 
 
+def _flag(v: Any) -> str | None:
+    return None if isinstance(v, bool) else "must be true or false"
+
+
 def _path(v: Any) -> str | None:
     if v == "":
         return None  # the built-in per-user location
@@ -114,6 +144,7 @@ class Setting:
     validate: Validator
     description: str
     required: bool = False
+    policy_only: bool = False  # only machine policy may set it (IT's decision, never the user's)
 
 
 SETTINGS: Mapping[str, Setting] = {s.name: s for s in (
@@ -134,6 +165,9 @@ SETTINGS: Mapping[str, Setting] = {s.name: s for s in (
             "Deadline for one connection health probe."),
     Setting("language", str, "system", _choice("system", "en", "es"), "User-interface language."),
     Setting("store_path", str, "", _path, "Folder of the local encrypted store; empty: the per-user data folder."),
+    Setting("allow_insecure_http", bool, False, _flag,
+            "Allow a plain http:// server URL to a host other than this machine (sessions and patient data "
+            "then cross the network unencrypted). Machine policy only.", policy_only=True),
 )}
 
 
@@ -159,7 +193,7 @@ def _read_registry_layer(reader: winregistry.RegistryReader, source: Source, tit
         value = data if setting is None else winregistry.to_setting_value(setting.type, data, kind)
         if value is winregistry.ABSENT:
             continue
-        _check(name, value, label)
+        _check(name, value, label, source)
         values[name] = value
     return _Layer(source, label, None, values)
 
@@ -179,15 +213,17 @@ def _read_layer(source: Source, title: str, path: Path) -> _Layer:
     if not isinstance(data, dict):
         raise SettingsError(f"{label} must hold a JSON object of setting names to values")
     for name, value in data.items():
-        _check(name, value, label)
+        _check(name, value, label, source)
     return _Layer(source, label, path, data)
 
 
-def _check(name: str, value: Any, label: str) -> None:
+def _check(name: str, value: Any, label: str, source: Source) -> None:
     setting = SETTINGS.get(name)
     if setting is None:
         raise SettingsError(f"unknown setting {name!r} in {label}; known settings: {', '.join(SETTINGS)}")
     problem = setting.validate(value)
+    if not problem and setting.policy_only and source != "policy":
+        problem = "only machine policy may set it"
     if problem:
         raise SettingsError(f"{name} = {json.dumps(value, ensure_ascii=False)} from {label}: {problem}")
 
@@ -201,6 +237,7 @@ class Settings:
         self._defaults = (machine_defaults,) if isinstance(machine_defaults, _Layer) else tuple(machine_defaults)
         self._user = user
         self._env = env
+        self._check_server_transport()
 
     @property
     def _layers(self) -> tuple[_Layer, ...]:
@@ -248,6 +285,14 @@ class Settings:
     def is_locked(self, name: str) -> bool:
         return self.source(name) == "policy"
 
+    def _check_server_transport(self) -> None:
+        """The server URL in effect may be plain http:// only to loopback, unless policy allows it."""
+        url = self.value("server_url")
+        if insecure_http(url) and not self.value("allow_insecure_http"):
+            layer = self._layer_of("server_url")
+            where = layer.label if layer is not None else "built-in defaults"
+            raise SettingsError(f"server_url = {json.dumps(url)} from {where}: {INSECURE_HTTP_PROBLEM}")
+
     def missing(self) -> list[str]:
         """Required settings that no layer provides (e.g. the server URL on a fresh install)."""
         return [name for name, s in SETTINGS.items() if s.required and self.value(name) == ""]
@@ -263,8 +308,10 @@ class Settings:
         layer = self._layer_of(name)
         if layer is not None and layer.source == "policy":
             raise SettingsError(f"{name} is locked by {layer.label}")
-        _check(name, value, self._user.label)
+        _check(name, value, self._user.label, "user")
         values = {**self._user.values, name: value}
+        Settings(self._policy, _Layer("user", self._user.label, self._user.path, values), self._defaults,
+                 self._env)  # refuses what the new value would make of the whole (an http:// server)
         path = self._user.path
         assert path is not None
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -21,6 +21,7 @@ from pathlib import Path
 from ..backend.auth import AuthEvent, AuthSession, AuthState, Identity, SignInError
 from ..backend.vault import Vault
 from .config import StationConfig
+from .folders import private_folder
 from .qt import prepare_app, quit_on_signals
 from .station import Monitor
 
@@ -197,7 +198,7 @@ class Startup:
                 settle(Outcome("session_ended", event.reason))
 
         auth.add_listener(on_auth)
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_folder(folder)
         window = await monitor.start()
         window.switch_user_requested.connect(lambda: settle(Outcome("switch_user")))
         window.closed.connect(lambda: settle(Outcome("quit")))

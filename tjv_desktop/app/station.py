@@ -40,7 +40,7 @@ class Monitor:
 
         core = self.core
         await core.open()
-        note = "" if core.worker.persistent else QT_TR("Local copy kept in memory only (no secure keyring)")
+        note = "" if core.worker.persistent else self._memory_note()
         identity = core.auth.identity if core.auth.state is AuthState.SIGNED_IN else None
         if identity is None:
             identity = await core.auth.restore()
@@ -58,6 +58,13 @@ class Monitor:
         await self.window.start()
         core.run()
         return self.window
+
+    def _memory_note(self) -> str:
+        """The status bar's word that nothing reaches the disk, and why."""
+        problem = self.core.vault.store_key_problem
+        if problem:
+            return QT_TR("Local copy kept in memory only: the keyring failed ({reason})").format(reason=problem)
+        return QT_TR("Local copy kept in memory only (no secure keyring)")
 
     def _add_collaboration(self) -> None:
         """Issue 6: the sessions dock and the announcement banner, hooked into the window in one place."""

@@ -6,7 +6,9 @@
     {"type": "stale", "age_s", "at"}     while not connected, every few seconds: how old the data is
     {"type": "store", "persistent", "message"} once at start, when the store is not a normal encrypted file
 
-Exits 0 on SIGINT/SIGTERM, 2 on a sign-in failure, 3 when the server ends the session.
+Exits 0 on SIGINT/SIGTERM, 2 on a sign-in failure or a refused ``--url`` (plain http:// to another machine
+without the machine policy ``allow_insecure_http``), 3 when the server ends the session. A ``--store`` folder
+it creates is readable by its owner only.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from ..domain.events import ChangesApplied, LinkState, LinkStateChanged
 from ..store import LocalStore
 from . import logs
 from .core import ClientCore
+from .folders import private_folder
+from .settings import INSECURE_HTTP_PROBLEM, Settings, SettingsError, insecure_http
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +75,8 @@ def _password() -> str:
 async def watch(args: argparse.Namespace, out: JsonLines) -> int:
     vault = Vault(args.url)
     core = ClientCore(args.url, args.anon_key, vault, store_path=args.store, probe_deadline=args.probe_deadline)
+    if core.worker.path:
+        private_folder(core.worker.path.parent)
     if args.store and not core.worker.path:
         out.emit({"type": "store", "persistent": False,
                   "message": f"{vault.description}; the store is kept in memory, not in {args.store}"})
@@ -146,7 +152,24 @@ async def watch(args: argparse.Namespace, out: JsonLines) -> int:
         await core.stop()
 
 
+def refused_url(url: str) -> str | None:
+    """Why ``--url`` is refused (plain http:// to another machine without machine policy's leave), or None.
+    The settings are read only then: watch takes its server from the command line, not from them."""
+    if not insecure_http(url):
+        return None
+    try:
+        if Settings.load().value("allow_insecure_http"):
+            return None
+    except SettingsError as exc:
+        return f"--url {url}: plain http:// needs machine policy, which cannot be read: {exc}"
+    return f"--url {url}: {INSECURE_HTTP_PROBLEM}"
+
+
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     logs.configure(args.log_level)
+    refusal = refused_url(args.url)
+    if refusal:
+        print(f"tjv-desktop watch: {refusal}", file=sys.stderr)
+        return 2
     return asyncio.run(watch(args, JsonLines()))

@@ -8,6 +8,7 @@ Two keys under HKEY_LOCAL_MACHINE (64-bit view), one value per setting, named as
 
 Whole-number settings may be REG_DWORD (what the ADMX ``decimal`` element writes) or REG_SZ holding the
 digits (what an MSI property writes); an empty REG_SZ means "not set" (an MSI property left empty).
+Yes/no settings are REG_DWORD 1 or 0.
 Reading goes through the small ``RegistryReader`` interface so the conversion and validation can be
 tested on any platform; ``WinregReader`` is the real one and imports ``winreg`` only when used.
 No Qt here.
@@ -67,6 +68,8 @@ def to_setting_value(setting_type: type, data: Any, kind: int) -> Any:
     if kind in (REG_DWORD, REG_QWORD) and isinstance(data, int):
         bits = 32 if kind == REG_DWORD else 64
         value = data - (1 << bits) if data >= 1 << (bits - 1) else data  # "#-5" from an MSI is negative
+        if setting_type is bool and value in (0, 1):  # what the ADMX ``boolean`` element writes
+            return bool(value)
         return value if setting_type is int else data
     if kind in (REG_SZ, REG_EXPAND_SZ) and isinstance(data, str):
         if data == "":

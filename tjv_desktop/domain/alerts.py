@@ -92,6 +92,17 @@ class Command(StrEnum):
 
 COMMANDS: tuple[Command, ...] = (Command.ACKNOWLEDGE, Command.ACCEPT, Command.REJECT)
 
+# Why a clinician rejects responsibility: preset reasons only, since free text could carry patient data
+# into the outbox, the audit trail and the server. Code (what the unencrypted outbox keeps) → the English
+# text the server records (and the window translates).
+REJECT_REASONS: Mapping[str, str] = {
+    "not_my_patient": "Not my patient",
+    "handed_over": "Handed over to another clinician",
+    "already_handled": "Already being handled",
+    "not_clinically_relevant": "Alert not clinically relevant",
+    "duplicate": "Duplicate alert",
+}
+
 # What the server functions change in each state (elsewhere they change nothing, or refuse):
 # acknowledge only an active alert; accept anything open but accepted; reject (hand back) anything open
 # but rejected.

@@ -3,6 +3,12 @@
 An alert with a pending command shows the command's state at once (``state``) and carries the
 command's id (``pending_action_id``); the encrypted payload keeps the last server version, so a
 permanently refused command reverts to it, and a newer server row replaces both.
+
+The outbox is not encrypted, by design: its rows can be salvaged from a store whose key is lost. So it
+holds no text a person typed or chose: a reject reason is kept as its code (``domain.alerts.REJECT_REASONS``)
+and turned back into the English text the server records when the command is read to be sent. Coding
+(rather than encrypting ``args``) keeps a salvaged command sendable without the key. Any other reason,
+or any other argument, is refused before anything is written.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..domain.alerts import optimistic_state
+from ..domain.alerts import REJECT_REASONS, optimistic_state
 from ..domain.changes import ChangeSet
 from .errors import StoreDataError, StoreError
 from .instants import canonical
@@ -21,7 +27,7 @@ from .schema import COMMAND_KINDS, TABLES
 
 @dataclass(frozen=True)
 class Command:
-    """One outbox row. ``args`` never holds patient data: the outbox stays unencrypted."""
+    """One outbox row. ``args`` holds at most ``{"reason": <one of REJECT_REASONS' texts>}``, kept coded."""
 
     action_id: str
     kind: str
@@ -37,9 +43,33 @@ class Command:
 _COMMAND_COLUMNS = "action_id, kind, alert_id, actor, args, created_at, attempts, last_error, state"
 
 
+_CODES = {text: code for code, text in REJECT_REASONS.items()}
+
+
+def _coded_args(args: Mapping[str, Any] | None) -> str | None:
+    """``args`` as the outbox keeps them: the reason's code, or nothing."""
+    if not args:
+        return None
+    if set(args) != {"reason"} or args["reason"] not in _CODES:
+        raise StoreDataError(f"command arguments must be a preset reject reason ({', '.join(REJECT_REASONS.values())}); "
+                             f"got {sorted(args)!r}")  # the keys only: the values may be what must not be kept
+    return json.dumps({"reason_code": _CODES[args["reason"]]})
+
+
+def _args(stored: str | None) -> dict | None:
+    """The arguments to send. An unknown code (from a newer version) is sent as it is: still no free text."""
+    if not stored:
+        return None
+    args = json.loads(stored)
+    if "reason_code" in args:
+        code = args.pop("reason_code")
+        args["reason"] = REJECT_REASONS.get(code, code)
+    return args
+
+
 def _command(row: tuple) -> Command:
     values = list(row)
-    values[4] = json.loads(values[4]) if values[4] else None
+    values[4] = _args(values[4])
     return Command(*values)
 
 
@@ -60,6 +90,7 @@ class CommandsMixin:
         """
         if kind not in COMMAND_KINDS:
             raise StoreDataError(f"unknown command kind {kind!r}; expected one of {COMMAND_KINDS}")
+        stored_args = _coded_args(args)
         with self._db.atomic():
             if self._execute("SELECT 1 FROM outbox WHERE action_id = ?", [action_id]).fetchone():
                 return ChangeSet()
@@ -67,7 +98,7 @@ class CommandsMixin:
             self._execute(
                 "INSERT INTO outbox (action_id, kind, alert_id, actor, args, created_at, attempts, state, "
                 "updated_at) VALUES (?, ?, ?, ?, ?, ?, 0, 'pending', ?)",
-                [action_id, kind, alert_id, actor, json.dumps(dict(args)) if args else None, now, now],
+                [action_id, kind, alert_id, actor, stored_args, now, now],
             )
             previous = self._execute("SELECT state FROM alerts WHERE id = ?", [alert_id]).fetchone()
             changed = self._execute(

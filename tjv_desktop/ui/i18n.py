@@ -100,6 +100,7 @@ def local_time(moment, fmt: str = "dd MMM HH:mm") -> str:
 CATALOGUE = (
     # app.py
     QT_TRANSLATE_NOOP("app", "Local copy kept in memory only (no secure keyring)"),
+    QT_TRANSLATE_NOOP("app", "Local copy kept in memory only: the keyring failed ({reason})"),
     QT_TRANSLATE_NOOP("app", "Only one user is signed in here: unlock with the password, or close the window to end."),
     # main_window.py: _tr(...)
     QT_TRANSLATE_NOOP("MainWindow", "Collaboration"),

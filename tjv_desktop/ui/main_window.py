@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 
 from tjv_desktop.backend.auth import SignInError
 from tjv_desktop.domain.alarms import AlarmSystem
+from tjv_desktop.domain.alerts import REJECT_REASONS as REASONS_BY_CODE
 from tjv_desktop.domain.alerts import Command, needs_response
 from tjv_desktop.domain.changes import ChangeSet
 from tjv_desktop.domain.events import ChangesApplied, LinkState, LinkStateChanged, PatientShown, StationEvents
@@ -50,9 +51,8 @@ from .tables import AlarmColourDelegate, AlertsView, make_table
 
 log = logging.getLogger(__name__)
 
-# Preset reasons only: free text could carry patient data into the audit trail and the server.
-REJECT_REASONS = ("Not my patient", "Handed over to another clinician", "Already being handled",
-                  "Alert not clinically relevant", "Duplicate alert")
+# The dialog's choices, in English (domain.alerts: preset reasons only, never free text).
+REJECT_REASONS = tuple(REASONS_BY_CODE.values())
 
 
 # Fitting a column to its contents measures this many rows (visible ones first), not all of them:

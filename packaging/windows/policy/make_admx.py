@@ -35,6 +35,8 @@ POLICIES = {
                                            "Technical alarm becomes high priority after", "Seconds"),
     "stale_data_seconds": ("StaleDataSeconds", "Alarms", "Data older than this raises a technical alarm", "Seconds"),
     "language": ("Language", "Interface", "User-interface language", "Language"),
+    "allow_insecure_http": ("AllowInsecureHttp", "Security", "Allow an unencrypted (http://) server",
+                            "Allow plain http:// to a server other than this machine"),
 }
 CATEGORIES = {"Connection": "Connection", "Security": "Security", "Alarms": "Alarms",
               "Interface": "User interface"}
@@ -46,6 +48,9 @@ def _element(name: str) -> str:
     policy = POLICIES[name][0]
     bounds = getattr(setting.validate, "bounds", None)
     options = getattr(setting.validate, "options", None)
+    if setting.type is bool:
+        return (f'<boolean id="{policy}" valueName="{name}"><trueValue><decimal value="1"/></trueValue>'
+                '<falseValue><decimal value="0"/></falseValue></boolean>')
     if setting.type is int and bounds:
         return (f'<decimal id="{policy}" valueName="{name}" required="true" '
                 f'minValue="{bounds[0]}" maxValue="{bounds[1]}"/>')
@@ -92,6 +97,9 @@ def _presentation(name: str) -> str:
     policy, _, _, label = POLICIES[name]
     setting = SETTINGS[name]
     label = escape(label)
+    if setting.type is bool:
+        return (f'<presentation id="{policy}"><checkBox refId="{policy}" defaultChecked="false">{label}</checkBox>'
+                "</presentation>")
     if setting.type is int:
         return (f'<presentation id="{policy}"><decimalTextBox refId="{policy}" defaultValue="{setting.default}">'
                 f"{label}</decimalTextBox></presentation>")
@@ -107,11 +115,14 @@ def adml() -> str:
     for name, (policy, _, title, _) in POLICIES.items():
         setting = SETTINGS[name]
         strings[policy] = title
+        fallback = (f"the built-in default ({setting.default!r}); only this policy can set it, neither users nor "
+                    "the installer" if setting.policy_only else
+                    "the user's setting, else the MSI machine default, else the built-in default "
+                    f"({setting.default!r})")
         strings[f"{policy}_Help"] = (
             f"{setting.description}\n\nRegistry value {name} under HKLM\\{POLICY_KEY}. When enabled, the value "
             "is locked: users cannot change it, and it overrides the installer's machine defaults. An invalid "
-            "value stops TJV Desktop at start with a message naming this setting. Not configured: the user's "
-            f"setting, else the MSI machine default, else the built-in default ({setting.default!r}).")
+            f"value stops TJV Desktop at start with a message naming this setting. Not configured: {fallback}.")
         for option in getattr(setting.validate, "options", None) or ():
             strings[f"{policy}_{option}"] = LANGUAGE_NAMES.get(option, option)
     table = "\n".join(f'      <string id="{k}">{escape(v)}</string>' for k, v in strings.items())

@@ -22,3 +22,19 @@ def test_no_shortcut_is_bound_twice(qapp):
             assert doubled == {}, doubled
 
     run_qt(qapp, scenario)
+
+
+def test_a_stopped_window_runs_nothing_more_when_its_timers_would_have_fired(qapp, caplog):
+    """Once the station stops, the alarm bar's clock and flash stop too: a later tick must not try to
+    audit on a loop that is gone (it raised 'no current event loop' in a later test once)."""
+    async def scenario():
+        async with offline_station(user_label="test") as window:
+            assert window.alarm_bar.tick_timer.isActive()
+            kept = window
+        assert not kept.alarm_bar.tick_timer.isActive() and not kept.alarm_bar.flash_timer.isActive()
+        return kept
+
+    window = run_qt(qapp, scenario)
+    coro = window.engine.audit("test", "alarm_raised", {})
+    assert window._spawn(coro) is None, "nothing is scheduled after stop"
+    assert "window stopped" in caplog.text

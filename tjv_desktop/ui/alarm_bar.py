@@ -156,6 +156,12 @@ class AlarmBar(QWidget):
 
     # -- inputs ----------------------------------------------------------------------------------
 
+    def stop(self) -> None:
+        """The station stops: no more ticks or flashes (nothing left to signal to), no sound player."""
+        self.tick_timer.stop()
+        self.flash_timer.stop()
+        self.audio.close()
+
     def update_alerts(self, alerts: list[dict], patients: dict[str, str]) -> None:
         """The server's current alerts and the display names of their patients."""
         self._patients = dict(patients)

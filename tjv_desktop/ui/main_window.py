@@ -96,6 +96,7 @@ class MainWindow(QMainWindow):
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task] = set()
         self._pump_task: asyncio.Task | None = None
+        self._stopped = False
         self.setWindowTitle(_tr("TJV Desktop — patient monitoring") + (f" — {user_label}" if user_label else ""))
 
         central = QWidget(self)
@@ -258,12 +259,17 @@ class MainWindow(QMainWindow):
     async def stop(self) -> None:
         self.events.changes_applied.remove(self._on_changes_applied)
         self.events.link_state_changed.remove(self._on_link_state)
+        self._stopped = True
         await cancel_and_wait([self._pump_task, *self._tasks])
         self.tick.stop()
         self.idle.stop()
-        self.alarm_bar.audio.close()  # ends the alarm sound player process
+        self.alarm_bar.stop()  # its timers, and the alarm sound player process
 
-    def _spawn(self, coro) -> asyncio.Task:
+    def _spawn(self, coro) -> asyncio.Task | None:
+        if self._stopped:  # a timer that fired after stop(): the station and its loop are gone
+            coro.close()
+            log.warning("window stopped: %s not run", getattr(coro, "__qualname__", coro))
+            return None
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)

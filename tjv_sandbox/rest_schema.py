@@ -97,7 +97,7 @@ class SchemaCache:
             args = list(zip(names, f["argtypes"], strict=False))
             functions.setdefault(f["proname"], []).append(Function(
                 f["proname"], args, f["pronargs"] - f["pronargdefaults"], f["proretset"],
-                f["typtype"] == "c", f["typname"] == "void",
+                f["typtype"] in (b"c", "c"), f["typname"] == "void",  # asyncpg gives "char" as bytes
                 dict(zip(f["colnames"], f["coltypes"], strict=True)),
             ))
         settings = await conn.fetch(

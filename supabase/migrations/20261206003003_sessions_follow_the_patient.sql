@@ -13,18 +13,28 @@
 --     Enforced by RESTRICTIVE policies on realtime.messages, which AND with the permissive ones
 --     (private.realtime_topic_allowed), so this rule composes with any rewrite of that function.
 
-create or replace function private.session_visible(p_session_id uuid, p_write boolean) returns boolean
+-- Whether the signed-in provider may see a session of this tenant about this patient (or none). Takes
+-- the row's columns, not its id: a policy must not look its own row up (an INSERT ... RETURNING would
+-- not find the row it is inserting).
+create or replace function private.may_see_session(p_tenant_id uuid, p_patient_id uuid) returns boolean
 language sql stable security definer set search_path = '' as $$
   select exists (
     select 1
-    from public.collaboration_sessions s
-    join public.providers me on me.user_id = auth.uid() and me.active and me.tenant_id = s.tenant_id
-    where s.id = p_session_id
-      and (not p_write or s.status = 'open')
-      and (s.patient_id is null
+    from public.providers me
+    where me.user_id = auth.uid() and me.active and me.tenant_id = p_tenant_id
+      and (p_patient_id is null
            or me.role in ('coordinator', 'admin')
-           or s.patient_id in (select private.visible_patient_ids()))
+           or p_patient_id in (select private.visible_patient_ids()))
   )
+$$;
+
+-- The same rule for a session named by id; p_write also requires it to be open.
+create or replace function private.session_visible(p_session_id uuid, p_write boolean) returns boolean
+language sql stable security definer set search_path = '' as $$
+  select coalesce((
+    select (not p_write or s.status = 'open') and private.may_see_session(s.tenant_id, s.patient_id)
+    from public.collaboration_sessions s where s.id = p_session_id
+  ), false)
 $$;
 
 -- Who may set status = 'closed' on a session of their tenant.
@@ -43,21 +53,21 @@ language sql stable security definer set search_path = '' as $$
       or coalesce(private.session_visible(private.try_uuid(split_part(p_topic, ':', 2)), true), false)
 $$;
 
-revoke all on function private.session_visible(uuid, boolean), private.may_close_session(uuid),
-  private.session_topic_allowed(text) from public;
-grant execute on function private.session_visible(uuid, boolean), private.may_close_session(uuid),
-  private.session_topic_allowed(text) to authenticated;
+revoke all on function private.may_see_session(uuid, uuid), private.session_visible(uuid, boolean),
+  private.may_close_session(uuid), private.session_topic_allowed(text) from public;
+grant execute on function private.may_see_session(uuid, uuid), private.session_visible(uuid, boolean),
+  private.may_close_session(uuid), private.session_topic_allowed(text) to authenticated;
 
 drop policy if exists "providers read their tenant's sessions" on public.collaboration_sessions;
 drop policy if exists "providers edit open sessions" on public.collaboration_sessions;
 
 create policy "providers read sessions they may see" on public.collaboration_sessions
   for select to authenticated
-  using (private.session_visible(id, false));
+  using (private.may_see_session(tenant_id, patient_id));
 
 create policy "providers edit open sessions they may see" on public.collaboration_sessions
   for update to authenticated
-  using (private.session_visible(id, true))
+  using (status = 'open' and private.may_see_session(tenant_id, patient_id))
   with check (
     tenant_id = (select private.current_tenant_id())
     and (status = 'open' or private.may_close_session(created_by))

@@ -34,6 +34,7 @@ from .rest_schema import API_ROLES, SCHEMA, SchemaCache, SchemaWatcher
 log = logging.getLogger(__name__)
 
 SINGLE_OBJECT = "application/vnd.pgrst.object+json"
+UNKNOWN_COLUMN = ("PGRST204", "42703")  # errors a stale schema cache gives for a column added since
 
 # SQLSTATE (or its class) → HTTP status, after PostgREST's table.
 _STATUS_BY_STATE = {
@@ -155,11 +156,23 @@ class RestService:
             total = await conn.fetchval(f"select count(*) from {source} as t where {where}", *params.values)
         return self._respond(request, row["body"], row["n"], 200, offset=offset, total=total)
 
+    async def _current(self, conn, name: str, handle):
+        """``handle(table)`` for the table ``name``; when the request names a column the cache does not
+        know (DDL whose notification has not arrived yet), once more on a freshly loaded cache."""
+        for attempt in range(2):
+            table = await self.schema.table(conn, name)
+            try:
+                return await handle(table)
+            except ApiError as exc:
+                if attempt or exc.body.get("code") not in UNKNOWN_COLUMN or not self.schema.may_be_stale():
+                    raise
+                await self.schema.load(conn)
+        raise AssertionError("unreachable")
+
     async def read(self, request: web.Request) -> web.Response:
         async with self._as_caller(request, read_only=True) as (conn, _role):
-            table = await self.schema.table(conn, request.match_info["table"])
-            return await self._select(request, conn, table, f"{SCHEMA}.{quote_ident(table.name)}", Params(),
-                                      list(request.query.items()))
+            return await self._current(conn, request.match_info["table"], lambda table: self._select(
+                request, conn, table, f"{SCHEMA}.{quote_ident(table.name)}", Params(), list(request.query.items())))
 
     async def _body(self, request: web.Request) -> list[dict] | dict:
         try:
@@ -198,8 +211,8 @@ class RestService:
     async def insert(self, request: web.Request) -> web.Response:
         body = await self._body(request)
         rows = body if isinstance(body, list) else [body]
-        async with self._as_caller(request) as (conn, _role):
-            table = await self.schema.table(conn, request.match_info["table"])
+
+        async def run(conn, table: Table) -> web.Response:
             cols = self._columns(table, request, rows)
             params = Params()
             payload = params.add(json.dumps(rows), None)
@@ -222,12 +235,15 @@ class RestService:
                     sql += "do nothing"
             return await self._write(request, conn, table, sql, params, 201, 201)
 
+        async with self._as_caller(request) as (conn, _role):
+            return await self._current(conn, request.match_info["table"], lambda table: run(conn, table))
+
     async def update(self, request: web.Request) -> web.Response:
         body = await self._body(request)
         if not isinstance(body, dict):
             raise ApiError(400, {"code": "PGRST102", "details": None, "hint": None, "message": "Empty or invalid json"})
-        async with self._as_caller(request) as (conn, _role):
-            table = await self.schema.table(conn, request.match_info["table"])
+
+        async def run(conn, table: Table) -> web.Response:
             cols = self._columns(table, request, [body])
             if not cols:
                 return web.Response(status=204)
@@ -239,13 +255,18 @@ class RestService:
             sql = f"update {target} set {sets} where {where_clause(table, list(request.query.items()), params)}"
             return await self._write(request, conn, table, sql, params, 200, 204)
 
-    async def delete(self, request: web.Request) -> web.Response:
         async with self._as_caller(request) as (conn, _role):
-            table = await self.schema.table(conn, request.match_info["table"])
+            return await self._current(conn, request.match_info["table"], lambda table: run(conn, table))
+
+    async def delete(self, request: web.Request) -> web.Response:
+        async def run(conn, table: Table) -> web.Response:
             params = Params()
             sql = (f"delete from {SCHEMA}.{quote_ident(table.name)}"
                    f" where {where_clause(table, list(request.query.items()), params)}")
             return await self._write(request, conn, table, sql, params, 200, 204)
+
+        async with self._as_caller(request) as (conn, _role):
+            return await self._current(conn, request.match_info["table"], lambda table: run(conn, table))
 
     async def rpc(self, request: web.Request) -> web.Response:
         name = request.match_info["function"]

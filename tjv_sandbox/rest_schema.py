@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -24,6 +25,7 @@ SCHEMA = "public"
 API_ROLES = ("anon", "authenticated", "service_role")
 CHANNEL = "pgrst"
 RELOAD_RETRY_S = 1.0
+STALE_AFTER_S = 0.05
 
 # A cast for a column's type. ``format_type(oid, null)`` names char(n) "character", which casts to
 # char(1) and so cuts every filter value to its first letter: bpchar is cast unsized instead.
@@ -53,9 +55,15 @@ class SchemaCache:
         self.functions: dict[str, list[Function]] = {}
         self.timeouts: dict[str, str] = {}  # API role -> statement_timeout (PostgREST applies role settings)
         self.loaded = False
+        self.loaded_at = 0.0
 
     def invalidate(self) -> None:
         self.loaded = False
+
+    def may_be_stale(self) -> bool:
+        """Whether a reload could find something new: DDL just committed may not have been notified
+        yet. A cache loaded in the last moment is not reloaded again (unknown names cost no reloads)."""
+        return time.monotonic() - self.loaded_at > STALE_AFTER_S
 
     async def load(self, conn: asyncpg.Connection) -> None:
         rows = await conn.fetch(
@@ -111,9 +119,10 @@ class SchemaCache:
         by_role = {r["rolname"]: r["setting"] for r in settings}
         self.timeouts = {role: by_role.get(role) or by_role.get("authenticator") or "0" for role in API_ROLES}
         self.tables, self.functions, self.loaded = tables, functions, True
+        self.loaded_at = time.monotonic()
 
     async def table(self, conn: asyncpg.Connection, name: str) -> Table:
-        if not self.loaded or name not in self.tables:
+        if not self.loaded or (name not in self.tables and self.may_be_stale()):
             await self.load(conn)
         if name not in self.tables:
             raise ApiError(404, {"code": "PGRST205", "details": None, "hint": None,
@@ -121,7 +130,7 @@ class SchemaCache:
         return self.tables[name]
 
     async def candidates(self, conn: asyncpg.Connection, name: str) -> list[Function]:
-        if not self.loaded or name not in self.functions:
+        if not self.loaded or (name not in self.functions and self.may_be_stale()):
             await self.load(conn)
         return self.functions.get(name, [])
 

@@ -176,7 +176,7 @@ class RestService:
 
     async def _body(self, request: web.Request) -> list[dict] | dict:
         try:
-            body = jsonbound.loads(await request.read())
+            body = await jsonbound.loads_off_loop(await request.read())
         except (ValueError, UnicodeDecodeError):  # invalid JSON, or nested deeper than jsonbound allows
             body = None
         if not isinstance(body, dict | list) or (isinstance(body, list) and not all(isinstance(r, dict) for r in body)):
@@ -211,11 +211,12 @@ class RestService:
     async def insert(self, request: web.Request) -> web.Response:
         body = await self._body(request)
         rows = body if isinstance(body, list) else [body]
+        rows_json = await jsonbound.dumps_off_loop(rows, request.content_length)
 
         async def run(conn, table: Table) -> web.Response:
             cols = self._columns(table, request, rows)
             params = Params()
-            payload = params.add(json.dumps(rows), None)
+            payload = params.add(rows_json, None)
             target = f"{SCHEMA}.{quote_ident(table.name)}"
             col_sql = ", ".join(quote_ident(c) for c in cols)
             if cols:
@@ -243,12 +244,14 @@ class RestService:
         if not isinstance(body, dict):
             raise ApiError(400, {"code": "PGRST102", "details": None, "hint": None, "message": "Empty or invalid json"})
 
+        body_json = await jsonbound.dumps_off_loop(body, request.content_length)
+
         async def run(conn, table: Table) -> web.Response:
             cols = self._columns(table, request, [body])
             if not cols:
                 return web.Response(status=204)
             params = Params()
-            payload = params.add(json.dumps(body), None)
+            payload = params.add(body_json, None)
             target = f"{SCHEMA}.{quote_ident(table.name)}"
             sets = ", ".join(f"{quote_ident(c)} = (select {quote_ident(c)} from json_populate_record(null::{target}, {payload}::json))"
                              for c in cols)

@@ -17,6 +17,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from .. import jsonbound
 from ..keys import TokenError
 from . import SERVER_KEY, RealtimeServer, authz, channels
 from .serializer import VSNS, FrameError, Message, decode, encode
@@ -132,7 +133,10 @@ class Connection:
                             config.max_frame_size)
                 continue
             try:
-                msg = decode(frame.data, self.vsn)
+                if len(frame.data) > jsonbound.OFF_LOOP_BYTES:  # megabytes of JSON: parsed off the loop
+                    msg = await asyncio.to_thread(decode, frame.data, self.vsn)
+                else:
+                    msg = decode(frame.data, self.vsn)
             except FrameError as exc:
                 log.warning("realtime: MalformedWebSocketMessage: %s", exc)
                 continue

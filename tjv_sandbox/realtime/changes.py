@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from . import patterns
 from .filters import Binding, Pattern, compile_filter, parse_binding, validate_binding
 from .pgoutput import UNCHANGED, Change, Relation, TypeCache, pg_timestamp
 from .rls import RlsChecker
@@ -37,8 +38,6 @@ FEED_DOWN = "Realtime lost its connection to the project database: changes may h
 SUBSCRIBE_TIMEOUT = 10.0  # s to wait for the change feed to be live before subscribe() gives up
 MAX_BATCH = 2000  # changes handled in one batch when behind
 RLS_SESSIONS = 2  # PostgreSQL sessions the RLS checks of a batch are spread over
-PATTERN_BATCH_TIMEOUT = "500ms"  # like/match filters of one batch, all together
-PATTERN_ALONE_TIMEOUT = "200ms"  # each pattern again, when the batch timed out
 
 
 @dataclass(eq=False)
@@ -185,7 +184,7 @@ class PostgresChangesHub:
                     else:
                         verdicts[(n, b)] = verdict
         if deferred:
-            verdicts.update(await self._pattern_verdicts(pool, deferred))
+            verdicts.update(await patterns.verdicts(pool, deferred))
         for n, (txn, change) in enumerate(changes):
             matched = []
             for bindings, states in alike.items():
@@ -275,46 +274,6 @@ class PostgresChangesHub:
             elif not pred(value):
                 return False
         return patterns or True
-
-    async def _pattern_verdicts(self, pool, deferred: list[tuple[tuple, list[tuple[str, Pattern]]]]) -> dict:
-        """PostgreSQL's verdict on like/match filters: one statement for the batch under a statement
-        timeout; when it times out, each pattern alone, so a pathological one fails only its own
-        subscribers."""
-        verdicts = {key: False for key, _ in deferred}
-        rows = [(g, value, p) for g, (_, checks) in enumerate(deferred) for value, p in checks]
-        try:
-            passed = await self._evaluate_patterns(pool, rows, PATTERN_BATCH_TIMEOUT)
-        except asyncpg.QueryCanceledError:
-            held: dict[Pattern, set[int]] = {}
-            for pattern in {p for _, _, p in rows}:
-                try:
-                    held[pattern] = await self._evaluate_patterns(
-                        pool, [r for r in rows if r[2] == pattern], PATTERN_ALONE_TIMEOUT)
-                except asyncpg.QueryCanceledError:
-                    log.warning("realtime: filter pattern %r timed out; its changes are not delivered",
-                                pattern.pattern[:80])
-                    held[pattern] = set()
-            passed = {g for g, (_, checks) in enumerate(deferred) if all(g in held[p] for _, p in checks)}
-        except asyncpg.PostgresError as exc:
-            log.warning("realtime: filter patterns could not be evaluated: %s", exc)
-            return verdicts
-        for g in passed:
-            verdicts[deferred[g][0]] = True
-        return verdicts
-
-    @staticmethod
-    async def _evaluate_patterns(pool, rows: list[tuple[int, str, Pattern]], timeout: str) -> set[int]:
-        """Groups whose every (value, pattern) holds, evaluated by PostgreSQL."""
-        async with pool.acquire() as conn, conn.transaction():
-            await conn.execute(f"set local statement_timeout = '{timeout}'")
-            found = await conn.fetch(
-                """select g from unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::bool[]) x(g, v, op, p, neg)
-                   group by g
-                   having bool_and((case op when '~~' then v ~~ p when '~~*' then v ~~* p
-                                            when '~' then v ~ p else v ~* p end) <> neg)""",
-                [g for g, _, _ in rows], [v for _, v, _ in rows], [p.operator for _, _, p in rows],
-                [p.pattern for _, _, p in rows], [p.negate for _, _, p in rows])
-        return {r[0] for r in found}
 
     def _compile(self, rel: Relation, b: Binding) -> list | None:
         index = {c.name: i for i, c in enumerate(rel.columns)}

@@ -222,7 +222,7 @@ _COERCE: dict[str, Callable[[str], Any]] = {
 @dataclass(frozen=True)
 class Pattern:
     """A like/ilike/match/imatch filter. Such patterns are evaluated by PostgreSQL, as the real server
-    does (``changes.PostgresChangesHub._pattern_verdicts``, with a statement timeout), never by Python's
+    does (``patterns.verdicts``, with a statement timeout), never by Python's
     backtracking ``re`` on the event loop: one ``^(a+)+$`` froze every client of the sandbox."""
 
     operator: str  # ~~, ~~*, ~ or ~*

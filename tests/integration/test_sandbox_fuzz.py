@@ -91,7 +91,8 @@ async def fuzz_rest_and_auth(sandbox, session: aiohttp.ClientSession, rng: rando
         for method, path in (("POST", "rest/v1/messages"), ("PATCH", "rest/v1/messages?id=eq.1"),
                              ("POST", "rest/v1/rpc/accept_alert"), ("POST", "auth/v1/token?grant_type=password"),
                              ("POST", "auth/v1/token?grant_type=refresh_token"), ("POST", "auth/v1/signup"),
-                             ("POST", "auth/v1/admin/users")):
+                             ("POST", "auth/v1/admin/users"), ("POST", "realtime/v1/api/broadcast"),
+                             ("POST", "realtime/v1/api/broadcast/room/events/e")):
             async with session.request(method, f"{url}/{path}", data=body.encode("utf-8", "surrogatepass"),
                                        headers={**auth, "Content-Type": "application/json"}) as r:
                 await check(r, (method, path, body[:40]), bad)

@@ -285,6 +285,9 @@ async def test_deeply_nested_input_gets_the_services_own_errors_and_no_traceback
         for path in ("token?grant_type=password", "signup"):
             auth = await http.post(f"{own_sandbox.url}/auth/v1/{path}", content=deep, headers=headers)
             assert (auth.status_code, auth.json()["error_code"]) == (400, "bad_json"), path
+        for path in ("api/broadcast", "api/broadcast/room/events/e"):
+            broadcast = await http.post(f"{own_sandbox.url}/realtime/v1/{path}", content=deep, headers=headers)
+            assert broadcast.status_code == 422 and "errors" in broadcast.json(), path
     ws = await RawSocket.open(own_sandbox)
     try:
         await ws.ws.send_str('{"topic": "realtime:x", "event": "broadcast", "ref": "1", "payload": ' + deep + "}")

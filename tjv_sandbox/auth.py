@@ -59,7 +59,7 @@ def user_json(row: asyncpg.Record) -> dict:
 async def json_body(request: web.Request) -> dict:
     """The request's JSON object; GoTrue's bad_json error for anything else (too deep included)."""
     try:
-        body = await jsonbound.loads_off_loop(await request.read())
+        body = jsonbound.loads(await request.read())
     except (ValueError, UnicodeDecodeError):
         raise _error(400, "bad_json", "Could not parse request body as JSON") from None
     if not isinstance(body, dict):

@@ -7,12 +7,10 @@ and frame the sandbox decodes goes through ``loads`` here, which refuses both wi
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
 MAX_DEPTH = 128  # far beyond any real payload, far below Python's recursion limit
-OFF_LOOP_BYTES = 64 * 1024  # larger documents are parsed on a worker thread
 
 
 class TooDeep(ValueError):
@@ -28,21 +26,6 @@ def loads(data: str | bytes | bytearray, max_depth: int = MAX_DEPTH) -> Any:
     if _openings(data) > max_depth and depth(value) > max_depth:
         raise TooDeep(f"JSON nested deeper than {max_depth} levels")
     return value
-
-
-async def loads_off_loop(data: str | bytes | bytearray, max_depth: int = MAX_DEPTH) -> Any:
-    """``loads`` that parses a large document on a worker thread, so a multi-megabyte body does not
-    hold up every other client of the event loop."""
-    if len(data) > OFF_LOOP_BYTES:
-        return await asyncio.to_thread(loads, data, max_depth)
-    return loads(data, max_depth)
-
-
-async def dumps_off_loop(value: Any, size_hint: int | None) -> str:
-    """``json.dumps`` on a worker thread when the value came from a large document."""
-    if size_hint is not None and size_hint > OFF_LOOP_BYTES:
-        return await asyncio.to_thread(json.dumps, value)
-    return json.dumps(value)
 
 
 def _openings(data: str | bytes | bytearray) -> int:

@@ -69,7 +69,7 @@ async def batch_broadcast(request: web.Request) -> web.Response:
     if claims is None:
         return _unauthorized()
     try:
-        body = await jsonbound.loads_off_loop(await request.read())
+        body = jsonbound.loads(await request.read())
     except (ValueError, UnicodeDecodeError):  # not JSON, or nested deeper than jsonbound allows
         return _invalid({"messages": ["is invalid"]})
     messages = body.get("messages") if isinstance(body, dict) else None
@@ -110,7 +110,7 @@ async def single_broadcast(request: web.Request) -> web.Response:
     data = await request.read()
     if encoding == JSON_ENCODING:
         try:
-            await jsonbound.loads_off_loop(data)
+            jsonbound.loads(data)
         except (ValueError, UnicodeDecodeError):
             return _invalid({"payload": ["is invalid JSON"]})
     if len(data) > server.config.max_payload_bytes:

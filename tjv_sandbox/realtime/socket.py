@@ -3,9 +3,12 @@
 Inbound frames are handled in order per topic, each topic in a task of its own: a join (its policy
 check, a refused join's 5 s backoff) or a slow database check never holds up heartbeats or other
 topics, and a closed socket is noticed (and its channels and presence dropped) at once. At most
-MAX_INFLIGHT frames wait per socket; past that the socket reads no more until some finish. Outbound frames go through a bounded per-socket
-queue drained by one writer task: fan-out only enqueues, so a slow or vanished client delays nobody else;
-a socket whose queue overflows is closed.
+MAX_INFLIGHT frames wait per socket (past that the socket reads no more until some finish) and at most
+JOINS_IN_PARALLEL of its joins run at once. Parsing stays on the loop (json holds the GIL, so a worker
+thread would spare no one; the 5 MB frame limit bounds it to a few tens of milliseconds).
+
+Outbound frames go through a bounded per-socket queue drained by one writer task: fan-out only
+enqueues, so a slow or vanished client delays nobody else; a socket whose queue overflows is closed.
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from .. import jsonbound
 from ..keys import TokenError
 from . import SERVER_KEY, RealtimeServer, authz, channels
 from .serializer import VSNS, FrameError, Message, decode, encode
@@ -26,6 +28,9 @@ log = logging.getLogger(__name__)
 
 _CLOSE_TIMEOUT = 1.0
 MAX_INFLIGHT = 256
+# Joins of one socket run at most this many at a time: each holds a database connection for its policy
+# check, and a join storm must not take the pool every other client's requests need.
+JOINS_IN_PARALLEL = 4
 
 
 class Connection:
@@ -43,6 +48,7 @@ class Connection:
         self._open = True  # frames are accepted for sending
         self._tails: dict[str, asyncio.Task] = {}  # topic -> its last queued frame's task
         self._inflight: set[asyncio.Task] = set()
+        self._join_slots = asyncio.Semaphore(JOINS_IN_PARALLEL)
 
     # -- output ------------------------------------------------------------------------------------
 
@@ -133,10 +139,7 @@ class Connection:
                             config.max_frame_size)
                 continue
             try:
-                if len(frame.data) > jsonbound.OFF_LOOP_BYTES:  # megabytes of JSON: parsed off the loop
-                    msg = await asyncio.to_thread(decode, frame.data, self.vsn)
-                else:
-                    msg = decode(frame.data, self.vsn)
+                msg = decode(frame.data, self.vsn)
             except FrameError as exc:
                 log.warning("realtime: MalformedWebSocketMessage: %s", exc)
                 continue
@@ -174,7 +177,8 @@ class Connection:
                 self.reply(msg, "error", {"reason": "unmatched topic"})
                 return
             try:
-                await channels.join(self, msg)
+                async with self._join_slots:
+                    await channels.join(self, msg)
             except (asyncio.CancelledError, ConnectionError):
                 raise
             except Exception:  # answered as the real server answers an unexpected join failure

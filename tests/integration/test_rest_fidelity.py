@@ -3,6 +3,7 @@ sandbox of this module's own (the tests change its schema)."""
 
 from __future__ import annotations
 
+import shutil
 import uuid
 
 import asyncpg
@@ -24,6 +25,7 @@ def own_sandbox():
         yield handle
     finally:
         stop_sandbox(handle)
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import shutil
 import string
 import subprocess
 import sys
@@ -35,6 +36,7 @@ def own_sandbox():
         yield handle
     finally:
         stop_sandbox(handle)
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def rss_mb(pid: int) -> float:

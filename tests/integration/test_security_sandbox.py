@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -35,6 +36,7 @@ def own_sandbox():
         yield handle
     finally:
         stop_sandbox(handle)
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ Each test failed on the schema before the 20261206003* migrations."""
 from __future__ import annotations
 
 import asyncio
+import shutil
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -45,6 +46,7 @@ def own_sandbox():
         yield handle
     finally:
         stop_sandbox(handle)
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture

@@ -5,11 +5,12 @@ from __future__ import annotations
 from aiohttp import web
 
 from .gateway import ApiError, bearer_token
+from .keys import same_secret
 
 
 def _require_service_role(request: web.Request, ctx) -> None:
     token = bearer_token(request) or request.headers.get("apikey")
-    if token != ctx.keys.service_role_key:
+    if not same_secret(token, ctx.keys.service_role_key):
         raise ApiError(401, {"message": "service_role key required"})
 
 

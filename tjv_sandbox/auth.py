@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 import asyncpg
 from aiohttp import web
 
+from . import jsonbound
 from .gateway import ApiError, bearer_token, require_api_key
 from .keys import TokenError
 
@@ -53,6 +54,17 @@ def user_json(row: asyncpg.Record) -> dict:
         "updated_at": _iso(row["updated_at"]),
         "is_anonymous": bool(row["is_anonymous"]),
     }
+
+
+async def json_body(request: web.Request) -> dict:
+    """The request's JSON object; GoTrue's bad_json error for anything else (too deep included)."""
+    try:
+        body = jsonbound.loads(await request.read())
+    except (ValueError, UnicodeDecodeError):
+        raise _error(400, "bad_json", "Could not parse request body as JSON") from None
+    if not isinstance(body, dict):
+        raise _error(400, "bad_json", "Could not parse request body as JSON")
+    return body
 
 
 class AuthService:
@@ -101,12 +113,7 @@ class AuthService:
     async def token(self, request: web.Request) -> web.Response:
         require_api_key(request, self.ctx.keys)
         grant = request.query.get("grant_type")
-        try:
-            body = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise _error(400, "bad_json", "Could not parse request body as JSON") from None
-        if not isinstance(body, dict):
-            raise _error(400, "bad_json", "Could not parse request body as JSON")
+        body = await json_body(request)
         if grant == "password":
             return web.json_response(await self._password_grant(body))
         if grant == "refresh_token":
@@ -215,7 +222,10 @@ class AuthService:
 
 
 def setup(app: web.Application, ctx) -> None:
+    from .auth_users import setup as setup_users
+
     service = AuthService(ctx)
+    setup_users(app, ctx, service)
     app.router.add_post("/auth/v1/token", service.token)
     app.router.add_get("/auth/v1/user", service.user)
     app.router.add_post("/auth/v1/logout", service.logout)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hmac
 import json
+import os
 import secrets
 import time
 from dataclasses import dataclass
@@ -20,6 +22,19 @@ class TokenError(Exception):
     def __init__(self, reason: str, message: str):
         super().__init__(message)
         self.reason = reason
+
+
+def write_secret(path: Path, text: str) -> None:
+    """Creates ``path`` readable by its owner only from the first byte (never world-readable, even
+    for a moment); an existing file is refused rather than overwritten."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+
+
+def same_secret(given: str | None, expected: str) -> bool:
+    """Constant-time comparison of a presented key with the project's."""
+    return given is not None and hmac.compare_digest(given.encode(), expected.encode())
 
 
 @dataclass(frozen=True)
@@ -41,8 +56,7 @@ class ProjectKeys:
                               secret, algorithm=ALGORITHM)
 
         keys = cls(secret, api_key("anon"), api_key("service_role"))
-        path.write_text(json.dumps(keys.__dict__, indent=2))
-        path.chmod(0o600)
+        write_secret(path, json.dumps(keys.__dict__, indent=2))
         return keys
 
     def sign(self, claims: dict) -> str:

@@ -20,10 +20,13 @@ import secrets
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from .keys import write_secret
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +116,9 @@ class ClusterInfo:
 
     def dsn(self, user: str = SUPERUSER, database: str = DATABASE, password: str | None = None) -> str:
         pw = self.password if password is None else password
-        return f"postgresql://{user}:{pw}@{self.host}:{self.port}/{database}"
+        # The loopback cluster has no TLS: skipping the SSL request also spares asyncpg's unretrieved
+        # "unexpected connection_lost()" errors when a connect is cancelled mid-handshake.
+        return f"postgresql://{user}:{pw}@{self.host}:{self.port}/{database}?sslmode=disable"
 
 
 class PostgresCluster:
@@ -140,13 +145,18 @@ class PostgresCluster:
 
     def _password(self) -> str:
         if not self._password_file.exists():
-            self._password_file.write_text(secrets.token_urlsafe(24))
-            self._password_file.chmod(0o600)
+            write_secret(self._password_file, secrets.token_urlsafe(24))
         return self._password_file.read_text().strip()
 
     def init(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         if self._user is not None:
+            blocked = unreachable_parent(self.root, self._user)
+            if blocked is not None:
+                raise PostgresError(
+                    f"PostgreSQL runs as user {self._user.pw_name}, which cannot enter {blocked} "
+                    f"(mode {blocked.stat().st_mode & 0o777:04o}): run chmod o+x {blocked}, "
+                    "or choose a --data-dir outside it")
             # The cluster's user must be able to reach its folders.
             self.root.chmod(self.root.stat().st_mode | 0o711)
         self.rundir.mkdir(exist_ok=True)
@@ -159,7 +169,8 @@ class PostgresCluster:
         self.pgdata.chmod(0o700)
         self._chown(self.pgdata)
         pwfile = self.rundir / "initdb.pw"
-        pwfile.write_text(self._password() + "\n")
+        pwfile.unlink(missing_ok=True)
+        write_secret(pwfile, self._password() + "\n")
         self._chown(pwfile)
         try:
             result = subprocess.run(
@@ -208,7 +219,9 @@ class PostgresCluster:
     def launch(self) -> None:
         """Starts the postmaster. Call from a thread that lives as long as the cluster (see _child_setup)."""
         self.port = self.port or free_port(self.host)
-        logfile = open(self.root / "postgres.log", "ab")  # noqa: SIM115 - handed to the child
+        # Owner-only from creation: the log can hold statements with patient data.
+        logfile = os.fdopen(os.open(self.root / "postgres.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab")
+        os.chmod(self.root / "postgres.log", 0o600)  # a log left by an older sandbox was 0644
         self._chown(self.root / "postgres.log")
         self.proc = subprocess.Popen(
             [
@@ -283,6 +296,22 @@ class PostgresCluster:
             return "\n".join((self.root / "postgres.log").read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return "(no log)"
+
+
+def unreachable_parent(path: Path, user: pwd.struct_passwd) -> Path | None:
+    """The first folder above ``path`` that ``user`` (with only its primary group, as the cluster runs)
+    cannot traverse, or None."""
+    for folder in reversed(path.parents):
+        st = folder.stat()
+        if st.st_uid == user.pw_uid:
+            bit = stat.S_IXUSR
+        elif st.st_gid == user.pw_gid:
+            bit = stat.S_IXGRP
+        else:
+            bit = stat.S_IXOTH
+        if not st.st_mode & bit:
+            return folder
+    return None
 
 
 def _has_c_utf8() -> bool:

@@ -10,14 +10,15 @@ from __future__ import annotations
 import json
 import logging
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 
 import asyncpg
 from aiohttp import web
 
+from . import jsonbound
 from .gateway import ApiError, bearer_token, require_api_key
 from .keys import TokenError
 from .rest_query import (
+    RESERVED_PARAMS,
     Params,
     Table,
     int_param,
@@ -28,12 +29,12 @@ from .rest_query import (
     split_top_level,
     where_clause,
 )
+from .rest_schema import API_ROLES, SCHEMA, SchemaCache, SchemaWatcher
 
 log = logging.getLogger(__name__)
 
-SCHEMA = "public"
-API_ROLES = ("anon", "authenticated", "service_role")
 SINGLE_OBJECT = "application/vnd.pgrst.object+json"
+UNKNOWN_COLUMN = ("PGRST204", "42703")  # errors a stale schema cache gives for a column added since
 
 # SQLSTATE (or its class) → HTTP status, after PostgREST's table.
 _STATUS_BY_STATE = {
@@ -54,85 +55,6 @@ def pg_error(exc: asyncpg.PostgresError, role: str) -> ApiError:
         status = _STATUS_BY_STATE.get(state) or _STATUS_BY_CLASS.get(state[:2], 500)
     return ApiError(status, {"code": state, "details": getattr(exc, "detail", None) or None,
                              "hint": getattr(exc, "hint", None) or None, "message": str(exc)})
-
-
-@dataclass
-class Function:
-    name: str
-    args: list[tuple[str, str]]  # (name, type) of input arguments
-    required: int
-    returns_set: bool
-    composite: bool
-    void: bool
-
-
-class SchemaCache:
-    """Tables and functions of the exposed schema, loaded once and reloaded when a name is missing."""
-
-    def __init__(self):
-        self.tables: dict[str, Table] = {}
-        self.functions: dict[str, list[Function]] = {}
-        self.loaded = False
-
-    async def load(self, conn: asyncpg.Connection) -> None:
-        rows = await conn.fetch(
-            """
-            select c.relname, a.attname, format_type(a.atttypid, null) as type,
-                   coalesce((select array_agg(k.attname order by array_position(i.indkey, k.attnum))
-                             from pg_index i join pg_attribute k on k.attrelid = i.indrelid and k.attnum = any(i.indkey)
-                             where i.indrelid = c.oid and i.indisprimary), '{}') as pk
-            from pg_class c join pg_namespace n on n.oid = c.relnamespace
-            join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
-            where n.nspname = $1 and c.relkind in ('r', 'v', 'm', 'p', 'f')
-            order by c.relname, a.attnum
-            """, SCHEMA,
-        )
-        tables: dict[str, Table] = {}
-        for r in rows:
-            t = tables.setdefault(r["relname"], Table(r["relname"], {}, list(r["pk"])))
-            t.columns[r["attname"]] = r["type"]
-        funcs = await conn.fetch(
-            """
-            select p.proname, p.proargnames, p.proargmodes, p.pronargs, p.pronargdefaults, p.proretset,
-                   t.typtype, t.typname, array(select format_type(x, null) from unnest(p.proargtypes) x) as argtypes
-            from pg_proc p join pg_namespace n on n.oid = p.pronamespace join pg_type t on t.oid = p.prorettype
-            where n.nspname = $1 and p.prokind = 'f'
-            """, SCHEMA,
-        )
-        functions: dict[str, list[Function]] = {}
-        for f in funcs:
-            names = list(f["proargnames"] or [])
-            if f["proargmodes"]:
-                # "char"[] comes from asyncpg as bytes: b"i", b"t", ...
-                modes = [m.decode() if isinstance(m, bytes) else m for m in f["proargmodes"]]
-                names = [n for n, m in zip(names, modes, strict=False) if m in ("i", "b", "v")]
-            args = list(zip(names, f["argtypes"], strict=False))
-            functions.setdefault(f["proname"], []).append(Function(
-                f["proname"], args, f["pronargs"] - f["pronargdefaults"], f["proretset"],
-                f["typtype"] == "c", f["typname"] == "void",
-            ))
-        self.tables, self.functions, self.loaded = tables, functions, True
-
-    async def table(self, conn: asyncpg.Connection, name: str) -> Table:
-        if not self.loaded or name not in self.tables:
-            await self.load(conn)
-        if name not in self.tables:
-            raise ApiError(404, {"code": "PGRST205", "details": None, "hint": None,
-                                 "message": f"Could not find the table '{SCHEMA}.{name}' in the schema cache"})
-        return self.tables[name]
-
-    async def function(self, conn: asyncpg.Connection, name: str, given: set[str]) -> Function:
-        for attempt in range(2):
-            if attempt or not self.loaded:
-                await self.load(conn)
-            for f in self.functions.get(name, []):
-                names = [a for a, _ in f.args]
-                if given <= set(names) and set(names[: f.required]) <= given:
-                    return f
-        listed = ", ".join(sorted(given))
-        raise ApiError(404, {"code": "PGRST202", "details": "Searched for the function "
-                             f"{SCHEMA}.{name} with parameters {listed or 'no parameters'}",
-                             "hint": None, "message": f"Could not find the function {SCHEMA}.{name}({listed}) in the schema cache"})
 
 
 def _prefer(request: web.Request) -> dict[str, str]:
@@ -184,12 +106,18 @@ class RestService:
         role = claims.get("role", "anon")
         try:
             async with self.ctx.require_pool().acquire() as conn, conn.transaction(readonly=read_only):
+                if not self.schema.loaded:
+                    await self.schema.load(conn)
+                # What PostgREST sets: the role with its own settings, the claims as ONE setting (the
+                # legacy request.jwt.claim.* are not set), the request, and the extra search path.
                 await conn.execute(
                     "select set_config('role', $1, true), set_config('request.jwt.claims', $2, true),"
-                    " set_config('request.jwt.claim.sub', $3, true), set_config('request.jwt.claim.role', $1, true),"
-                    " set_config('request.method', $4, true), set_config('request.path', $5, true),"
-                    " set_config('statement_timeout', '8s', true)",
-                    role, json.dumps(claims), str(claims.get("sub") or ""), request.method, request.path,
+                    " set_config('request.method', $3, true), set_config('request.path', $4, true),"
+                    " set_config('request.headers', $5, true), set_config('search_path', 'public, extensions', true),"
+                    " set_config('statement_timeout', $6, true)",
+                    role, json.dumps(claims), request.method, request.path,
+                    json.dumps({k.lower(): v for k, v in request.headers.items()}),
+                    self.schema.timeouts.get(role, "0"),
                 )
                 yield conn, role
         except asyncpg.PostgresError as exc:
@@ -213,31 +141,50 @@ class RestService:
             return web.Response(status=status, headers=headers, content_type="application/json")
         return web.Response(status=status, text=body, headers=headers, content_type="application/json")
 
-    async def read(self, request: web.Request) -> web.Response:
-        async with self._as_caller(request, read_only=True) as (conn, _role):
-            table = await self.schema.table(conn, request.match_info["table"])
-            params = Params()
-            where = where_clause(table, list(request.query.items()), params)
-            limit, offset = int_param(request.query, "limit"), int_param(request.query, "offset") or 0
-            sql = (f"select {select_list(table, request.query.get('select'))} from {SCHEMA}.{quote_ident(table.name)}"
-                   f" where {where}{order_clause(table, request.query.get('order'))}"
-                   + (f" limit {limit}" if limit is not None else "") + (f" offset {offset}" if offset else ""))
-            row = await conn.fetchrow(f"select coalesce(json_agg(t), '[]')::text as body, count(*) as n from ({sql}) t",
-                                      *params.values)
-            total = None
-            if _prefer(request).get("count") in ("exact", "planned", "estimated"):
-                total = await conn.fetchval(f"select count(*) from {SCHEMA}.{quote_ident(table.name)} where {where}",
-                                            *params.values)
+    async def _select(self, request: web.Request, conn, table: Table, source: str, params: Params,
+                      query: list[tuple[str, str]]) -> web.Response:
+        """select/filters/order/limit/offset/count over ``source`` (a table or a function call)."""
+        where = where_clause(table, query, params)
+        limit, offset = int_param(request.query, "limit"), int_param(request.query, "offset") or 0
+        sql = (f"select {select_list(table, request.query.get('select'))} from {source} as t"
+               f" where {where}{order_clause(table, request.query.get('order'))}"
+               + (f" limit {limit}" if limit is not None else "") + (f" offset {offset}" if offset else ""))
+        row = await conn.fetchrow(f"select coalesce(json_agg(t), '[]')::text as body, count(*) as n from ({sql}) t",
+                                  *params.values)
+        total = None
+        if _prefer(request).get("count") in ("exact", "planned", "estimated"):
+            total = await conn.fetchval(f"select count(*) from {source} as t where {where}", *params.values)
         return self._respond(request, row["body"], row["n"], 200, offset=offset, total=total)
 
-    async def _body(self, request: web.Request) -> list[dict] | dict:
+    async def _current(self, conn, name: str, handle):
+        """``handle(table)`` for the table ``name``; when the request names a column the cache does not
+        know (DDL whose notification has not arrived yet), once more on a freshly loaded cache."""
+        for attempt in range(2):
+            table = await self.schema.table(conn, name)
+            try:
+                return await handle(table)
+            except ApiError as exc:
+                if attempt or exc.body.get("code") not in UNKNOWN_COLUMN or not self.schema.may_be_stale():
+                    raise
+                await self.schema.load(conn)
+        raise AssertionError("unreachable")
+
+    async def read(self, request: web.Request) -> web.Response:
+        async with self._as_caller(request, read_only=True) as (conn, _role):
+            return await self._current(conn, request.match_info["table"], lambda table: self._select(
+                request, conn, table, f"{SCHEMA}.{quote_ident(table.name)}", Params(), list(request.query.items())))
+
+    async def _body(self, request: web.Request) -> tuple[list[dict] | dict, str]:
+        """The JSON body and its text (passed on to PostgreSQL as sent: encoding it again would hold the
+        event loop twice as long for a body of megabytes)."""
         try:
-            body = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
+            text = (await request.read()).decode()
+            body = jsonbound.loads(text)
+        except (ValueError, UnicodeDecodeError):  # invalid JSON, or nested deeper than jsonbound allows
             body = None
         if not isinstance(body, dict | list) or (isinstance(body, list) and not all(isinstance(r, dict) for r in body)):
             raise ApiError(400, {"code": "PGRST102", "details": None, "hint": None, "message": "Empty or invalid json"})
-        return body
+        return body, text
 
     @staticmethod
     def _columns(table: Table, request: web.Request, rows: list[dict]) -> list[str]:
@@ -265,13 +212,14 @@ class RestService:
         return web.Response(status=status_without, headers={"Content-Range": f"*/{count}"})
 
     async def insert(self, request: web.Request) -> web.Response:
-        body = await self._body(request)
+        body, text = await self._body(request)
         rows = body if isinstance(body, list) else [body]
-        async with self._as_caller(request) as (conn, _role):
-            table = await self.schema.table(conn, request.match_info["table"])
+        rows_json = text if isinstance(body, list) else f"[{text}]"
+
+        async def run(conn, table: Table) -> web.Response:
             cols = self._columns(table, request, rows)
             params = Params()
-            payload = params.add(json.dumps(rows), None)
+            payload = params.add(rows_json, None)
             target = f"{SCHEMA}.{quote_ident(table.name)}"
             col_sql = ", ".join(quote_ident(c) for c in cols)
             if cols:
@@ -291,40 +239,56 @@ class RestService:
                     sql += "do nothing"
             return await self._write(request, conn, table, sql, params, 201, 201)
 
+        async with self._as_caller(request) as (conn, _role):
+            return await self._current(conn, request.match_info["table"], lambda table: run(conn, table))
+
     async def update(self, request: web.Request) -> web.Response:
-        body = await self._body(request)
+        body, body_json = await self._body(request)
         if not isinstance(body, dict):
             raise ApiError(400, {"code": "PGRST102", "details": None, "hint": None, "message": "Empty or invalid json"})
-        async with self._as_caller(request) as (conn, _role):
-            table = await self.schema.table(conn, request.match_info["table"])
+
+        async def run(conn, table: Table) -> web.Response:
             cols = self._columns(table, request, [body])
             if not cols:
                 return web.Response(status=204)
             params = Params()
-            payload = params.add(json.dumps(body), None)
+            payload = params.add(body_json, None)
             target = f"{SCHEMA}.{quote_ident(table.name)}"
             sets = ", ".join(f"{quote_ident(c)} = (select {quote_ident(c)} from json_populate_record(null::{target}, {payload}::json))"
                              for c in cols)
             sql = f"update {target} set {sets} where {where_clause(table, list(request.query.items()), params)}"
             return await self._write(request, conn, table, sql, params, 200, 204)
 
-    async def delete(self, request: web.Request) -> web.Response:
         async with self._as_caller(request) as (conn, _role):
-            table = await self.schema.table(conn, request.match_info["table"])
+            return await self._current(conn, request.match_info["table"], lambda table: run(conn, table))
+
+    async def delete(self, request: web.Request) -> web.Response:
+        async def run(conn, table: Table) -> web.Response:
             params = Params()
             sql = (f"delete from {SCHEMA}.{quote_ident(table.name)}"
                    f" where {where_clause(table, list(request.query.items()), params)}")
             return await self._write(request, conn, table, sql, params, 200, 204)
 
+        async with self._as_caller(request) as (conn, _role):
+            return await self._current(conn, request.match_info["table"], lambda table: run(conn, table))
+
     async def rpc(self, request: web.Request) -> web.Response:
-        if request.method == "POST":
-            args = await self._body(request) if request.can_read_body else {}
-            if not isinstance(args, dict):
-                raise parse_error("RPC arguments must be a JSON object")
-        else:
-            args = {k: v for k, v in request.query.items() if k not in ("select", "order", "limit", "offset")}
         name = request.match_info["function"]
+        query = [(k, v) for k, v in request.query.items() if k not in RESERVED_PARAMS]
+        body = {}
+        if request.method == "POST" and request.can_read_body:
+            body, _ = await self._body(request)
+            if not isinstance(body, dict):
+                raise parse_error("RPC arguments must be a JSON object")
         async with self._as_caller(request, read_only=request.method != "POST") as (conn, _role):
+            if request.method == "POST":
+                args, filters = body, query
+            else:
+                # GET/HEAD: parameters naming an argument of the function are arguments, the rest filter
+                # its result (as PostgREST splits them).
+                known = {a for f in await self.schema.candidates(conn, name) for a, _ in f.args}
+                args = {k: v for k, v in query if k in known}
+                filters = [(k, v) for k, v in query if k not in known]
             fn = await self.schema.function(conn, name, set(args))
             params = Params()
             types = dict(fn.args)
@@ -333,21 +297,41 @@ class RestService:
             if fn.void:
                 await conn.execute(f"select {call}", *params.values)
                 return web.Response(status=204)
+            if fn.returns_set and fn.composite:
+                return await self._select(request, conn, fn.result_table(), call, params, filters)
+            if filters:
+                raise parse_error(f"{fn.name} does not return rows of a table type: its result cannot be filtered")
             if fn.returns_set:
-                row = await conn.fetchrow(f"select coalesce(json_agg(t), '[]')::text as body, count(*) as n from {call} t",
-                                          *params.values)
+                row = await conn.fetchrow(f"select coalesce(json_agg(t.v), '[]')::text as body, count(*) as n"
+                                          f" from {call} as t(v)", *params.values)
                 return self._respond(request, row["body"], row["n"], 200)
-            sql = f"select to_json(t)::text from {call} t" if fn.composite else f"select to_json({call})::text"
+            if fn.composite:
+                sql = (f"select to_json(t)::text from (select {select_list(fn.result_table(), request.query.get('select'))}"
+                       f" from {call} as t) t")
+            else:
+                sql = f"select to_json({call})::text"
             body = await conn.fetchval(sql, *params.values)
+        if request.method == "HEAD":
+            return web.Response(status=200, content_type="application/json")
         return web.Response(status=200, text=body or "null", content_type="application/json")
 
 
 def setup(app: web.Application, ctx) -> None:
     service = RestService(ctx)
     app["rest"] = service
-    app.router.add_route("GET", "/rest/v1/rpc/{function}", service.rpc)
-    app.router.add_route("POST", "/rest/v1/rpc/{function}", service.rpc)
-    app.router.add_route("GET", "/rest/v1/{table}", service.read)  # aiohttp answers HEAD from GET routes
+    watcher = SchemaWatcher(lambda: ctx.db.dsn(), service.schema)
+
+    async def on_startup(_app: web.Application) -> None:
+        watcher.start()
+
+    async def on_cleanup(_app: web.Application) -> None:
+        await watcher.stop()
+
+    app.on_startup.append(on_startup)
+    app.on_cleanup.append(on_cleanup)
+    app.router.add_get("/rest/v1/rpc/{function}", service.rpc)  # add_get answers HEAD too
+    app.router.add_post("/rest/v1/rpc/{function}", service.rpc)
+    app.router.add_get("/rest/v1/{table}", service.read)
     app.router.add_route("POST", "/rest/v1/{table}", service.insert)
     app.router.add_route("PATCH", "/rest/v1/{table}", service.update)
     app.router.add_route("DELETE", "/rest/v1/{table}", service.delete)

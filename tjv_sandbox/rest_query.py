@@ -16,6 +16,7 @@ OPERATORS = {
     "cs": "@>", "cd": "<@", "ov": "&&", "is": "is", "in": "in", "isdistinct": "is distinct from",
 }
 RESERVED_PARAMS = {"select", "order", "limit", "offset", "on_conflict", "columns", "apikey", "vsn"}
+MAX_TREE_DEPTH = 32  # nested and()/or() levels; deeper trees are refused as parse errors
 IS_VALUES = {"null": "null", "true": "true", "false": "false", "unknown": "unknown", "not_null": "not null"}
 
 
@@ -57,14 +58,15 @@ class Table:
 
 
 def split_top_level(text: str, sep: str = ",") -> list[str]:
-    """Split at ``sep`` outside parentheses and double quotes."""
+    """Split at ``sep`` outside parentheses, braces (array and range literals: ``tags.cs.{a,b}``) and
+    double quotes."""
     parts, depth, quoted, current = [], 0, False, []
     for ch in text:
         if ch == '"':
             quoted = not quoted
-        elif not quoted and ch == "(":
+        elif not quoted and ch in "({":
             depth += 1
-        elif not quoted and ch == ")":
+        elif not quoted and ch in ")}":
             depth -= 1
         if ch == sep and depth == 0 and not quoted:
             parts.append("".join(current))
@@ -136,10 +138,13 @@ def condition(table: Table, column: str, expression: str, params: Params) -> str
     return f"not ({sql})" if negate else sql
 
 
-def logic_tree(table: Table, op: str, text: str, params: Params) -> str:
+def logic_tree(table: Table, op: str, text: str, params: Params, depth: int = 1) -> str:
     """``or=(a.eq.1,and(b.gt.2,c.lt.3))`` → SQL."""
     if not (text.startswith("(") and text.endswith(")")):
         raise parse_error(f'"failed to parse logic tree ({text})"', "expecting a list in parentheses")
+    if depth > MAX_TREE_DEPTH:
+        raise parse_error(f'"failed to parse logic tree ({text[:80]}…)"',
+                          f"logic trees nest at most {MAX_TREE_DEPTH} levels")
     parts = []
     for item in split_top_level(text[1:-1]):
         item = item.strip()
@@ -147,7 +152,7 @@ def logic_tree(table: Table, op: str, text: str, params: Params) -> str:
         body = item[4:] if negate else item
         head = body.split("(", 1)[0]
         if head in ("and", "or") and body.endswith(")"):
-            sql = logic_tree(table, head, body[len(head):], params)
+            sql = logic_tree(table, head, body[len(head):], params, depth + 1)
         else:
             column, dot, expression = body.partition(".")
             if not dot:

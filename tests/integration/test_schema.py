@@ -292,8 +292,14 @@ async def test_sessions_are_shared_within_a_tenant_and_frozen_when_closed(db):
         await act_as(db, provider_user(RIVERSIDE, PHYSIO))
         assert await ids(db, "select id from collaboration_sessions") == {session_id(RIVERSIDE)}
         update = "update collaboration_sessions set document_text = $2, status = $3 where id = $1"
+        assert await db.execute(update, session_id(RIVERSIDE), "note", "open") == "UPDATE 1"
+        # only the creator (here the coordinator) or a coordinator closes it
+        assert isinstance(await error_of(db, update, session_id(RIVERSIDE), "note", "closed"),
+                          asyncpg.InsufficientPrivilegeError)
+        await act_as(db, provider_user(RIVERSIDE, COORDINATOR))
         assert await db.execute(update, session_id(RIVERSIDE), "note", "closed") == "UPDATE 1"
         assert await db.fetchval("select closed_at from collaboration_sessions") is not None
+        await act_as(db, provider_user(RIVERSIDE, PHYSIO))
         assert await db.execute(update, session_id(RIVERSIDE), "late edit", "closed") == "UPDATE 0"
         assert await db.execute(update, session_id(LAKESIDE), "x", "open") == "UPDATE 0"
 

@@ -39,9 +39,8 @@ def is_opaque_key(token: str) -> bool:
 
 
 def api_key_claims(keys: ProjectKeys, token: str | None) -> dict:
-    """Claims of a connect-time or REST key: a project JWT with role and exp, or an ``sb_`` key (anon)."""
-    if token and is_opaque_key(token):
-        return {"role": "anon"}
+    """Claims of a connect-time or REST key: one of the project's keys (JWTs with role and exp; the
+    sandbox issues no ``sb_`` keys, so none is accepted)."""
     return keys.verify(token)
 
 

@@ -4,7 +4,8 @@ bindings, checks row-level security per subscriber and delivers Supabase-shaped 
 Per batch of commits (one commit when keeping up; everything queued when behind):
 
 1. each change is matched against every subscription's bindings (schema/table/event, filters evaluated in
-   Python on the WAL values converted to the column's type; DELETE filters see the old identity values);
+   Python on the WAL values converted to the column's type, like/match patterns by PostgreSQL under a
+   statement timeout; DELETE filters see only the old primary key: a filter on another column fails);
 2. for INSERT/UPDATE on tables with RLS enabled, subscribers are grouped by identical claims; every group
    looks up all candidate rows of the batch running as the claims' role with ``request.jwt.claims`` set
    (the row as it is now, like Realtime's ``walrus_rls_stmt``), all groups in one round trip (rls.py);
@@ -25,7 +26,8 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from .filters import Binding, compile_filter, parse_binding, validate_binding
+from . import patterns
+from .filters import Binding, Pattern, compile_filter, parse_binding, validate_binding
 from .pgoutput import UNCHANGED, Change, Relation, TypeCache, pg_timestamp
 from .rls import RlsChecker
 from .wal import PUBLICATION, Transaction, WalStream
@@ -168,20 +170,35 @@ class PostgresChangesHub:
         alike: dict[tuple[Binding, ...], list[_Sub]] = {}  # subscribers with equal bindings match alike
         for state in subs:
             alike.setdefault(tuple(state.bindings), []).append(state)
-        for txn in batch:
-            for change in txn.changes:
-                rel = change.relation
-                matched = []
-                for bindings, states in alike.items():
-                    groups: dict[tuple | None, list[int]] = {}
-                    for b in bindings:
-                        if b.matches(rel.schema, rel.name, change.kind) and self._passes(rel, b, change):
-                            groups.setdefault(b.select, []).append(b.id)
-                    if groups:
-                        matched.extend((state, state.key, state.role, groups) for state in states)
-                if matched:
-                    work.append((txn, change, matched))
-                    relations[id(rel)] = rel
+        changes = [(txn, change) for txn in batch for change in txn.changes]
+        for rel in {id(c.relation): c.relation for _, c in changes if c.kind == "DELETE"}.values():
+            await self._ensure_meta(pool, rel, set())  # DELETE filters need the primary key
+        verdicts: dict[tuple[int, Binding], bool] = {}
+        deferred: list[tuple[tuple[int, Binding], list[tuple[str, Pattern]]]] = []
+        distinct = {b for bindings in alike for b in bindings}
+        for n, (_txn, change) in enumerate(changes):
+            rel = change.relation
+            for b in distinct:
+                if b.matches(rel.schema, rel.name, change.kind):
+                    verdict = self._passes(rel, b, change)
+                    if isinstance(verdict, list):
+                        deferred.append(((n, b), verdict))
+                    else:
+                        verdicts[(n, b)] = verdict
+        if deferred:
+            verdicts.update(await patterns.verdicts(pool, deferred))
+        for n, (txn, change) in enumerate(changes):
+            matched = []
+            for bindings, states in alike.items():
+                groups: dict[tuple | None, list[int]] = {}
+                for b in bindings:
+                    if verdicts.get((n, b)):
+                        groups.setdefault(b.select, []).append(b.id)
+                if groups:
+                    matched.extend((state, state.key, state.role, groups) for state in states)
+            if matched:
+                work.append((txn, change, matched))
+                relations[id(change.relation)] = change.relation
         if not work:
             return
         # 2. catalog facts: primary keys, RLS flag, column privileges of each role involved
@@ -230,7 +247,11 @@ class PostgresChangesHub:
 
     # -- matching ------------------------------------------------------------------------------------
 
-    def _passes(self, rel: Relation, b: Binding, change: Change) -> bool:
+    def _passes(self, rel: Relation, b: Binding, change: Change) -> bool | list[tuple[str, Pattern]]:
+        """Whether the change passes the binding's filters; the (value, pattern) pairs PostgreSQL must
+        still check when every other filter passes. A DELETE is matched on its primary key only (as
+        Supabase documents: deletes cannot be filtered): a filter on any other column fails, so the
+        old row of a table with REPLICA IDENTITY FULL reveals nothing through filters."""
         if not b.filters:
             return True
         compiled = rel.meta.setdefault("filters", {})
@@ -242,15 +263,21 @@ class PostgresChangesHub:
         values = change.old if change.kind == "DELETE" else change.new
         if values is None:
             return False
+        pk = {name for name, _ in rel.meta.get("pk", ())} if change.kind == "DELETE" else None
+        patterns = []
         for idx, pred in preds:
             value = values[idx]
             if value is UNCHANGED and change.old_kind == "O":
                 value = change.old[idx]
-            elif change.kind == "DELETE" and change.old_kind == "K" and not rel.columns[idx].key:
-                value = UNCHANGED  # not in the replica identity: absent, so the filter fails
-            if not pred(value):
+            elif pk is not None and rel.columns[idx].name not in pk:
+                value = UNCHANGED  # not the primary key: absent, so the filter fails
+            if isinstance(pred, Pattern):
+                if not isinstance(value, str):
+                    return False  # NULL or absent fails, negated or not
+                patterns.append((value, pred))
+            elif not pred(value):
                 return False
-        return True
+        return patterns or True
 
     def _compile(self, rel: Relation, b: Binding) -> list | None:
         index = {c.name: i for i, c in enumerate(rel.columns)}
@@ -311,7 +338,7 @@ class PostgresChangesHub:
 
     def _access_error(self, change: Change, role: str) -> str | None:
         if change.kind == "DELETE":
-            return None
+            return None  # as the real server: old_record below keeps only key columns the role may read
         meta = change.relation.meta
         if not meta["pk"]:
             return "Error 400: Bad Request, no primary key"

@@ -15,7 +15,7 @@ import time
 from typing import TYPE_CHECKING
 
 from .broadcast import Space, deliver
-from .serializer import Message
+from .serializer import Message, dumps
 
 if TYPE_CHECKING:
     from .channels import Channel
@@ -104,6 +104,11 @@ async def handle_push(channel: Channel, msg: Message) -> None:
     user = payload.get("payload", {})
     if not isinstance(user, dict):
         channel.reply(msg.ref, "error", {"reason": "Presence track payload must be a map"})
+        return
+    if len(dumps(user).encode()) > server.config.max_payload_bytes:
+        # The tenant's payload limit, as for broadcasts; the real server then shuts the channel down.
+        log.info("realtime: presence payload on %s exceeds the payload size limit", channel.topic)
+        channel.stop("Track message size exceeded")
         return
     if not channel.presence_enabled:
         channel.presence_enabled = True  # a track auto-enables presence, without a presence_state

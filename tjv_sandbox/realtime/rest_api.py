@@ -6,12 +6,12 @@ header. Unknown query parameters are ignored (realtime-js reuses the socket URL,
 
 from __future__ import annotations
 
-import json
 import logging
 
 import asyncpg
 from aiohttp import web
 
+from .. import jsonbound
 from ..gateway import bearer_token
 from ..keys import TokenError
 from . import SERVER_KEY, RealtimeServer, authz
@@ -69,8 +69,8 @@ async def batch_broadcast(request: web.Request) -> web.Response:
     if claims is None:
         return _unauthorized()
     try:
-        body = await request.json()
-    except ValueError:
+        body = jsonbound.loads(await request.read())
+    except (ValueError, UnicodeDecodeError):  # not JSON, or nested deeper than jsonbound allows
         return _invalid({"messages": ["is invalid"]})
     messages = body.get("messages") if isinstance(body, dict) else None
     if not isinstance(messages, list) or not messages:
@@ -111,8 +111,8 @@ async def single_broadcast(request: web.Request) -> web.Response:
     data = await request.read()
     if encoding == JSON_ENCODING:
         try:
-            json.loads(data)
-        except ValueError:
+            jsonbound.loads(data)
+        except (ValueError, UnicodeDecodeError):
             return _invalid({"payload": ["is invalid JSON"]})
     if len(data) > server.config.max_payload_bytes:
         return _invalid({"payload": [_SIZE_ERROR]})

@@ -12,6 +12,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from .. import jsonbound
+
 V1 = 1
 V2 = 2
 VSNS = {"1.0.0": V1, "2.0.0": V2}
@@ -77,8 +79,8 @@ def decode(frame: str | bytes, vsn: int) -> Message:
             raise FrameError("binary frame on a 1.0.0 socket")
         return _decode_binary(bytes(frame))
     try:
-        data = json.loads(frame)
-    except ValueError as exc:
+        data = jsonbound.loads(frame)
+    except ValueError as exc:  # not JSON, or nested deeper than jsonbound allows
         raise FrameError(f"not JSON: {exc}") from exc
     if vsn == V1:
         if not isinstance(data, dict):
@@ -119,7 +121,7 @@ def _decode_binary(buf: bytes) -> Message:
     metadata = None
     if meta:
         try:
-            metadata = json.loads(meta)
+            metadata = jsonbound.loads(meta)
         except ValueError as exc:
             raise FrameError("metadata is not JSON") from exc
         if not isinstance(metadata, dict):
@@ -127,7 +129,7 @@ def _decode_binary(buf: bytes) -> Message:
     data = buf[offset:]
     if encoding == JSON_ENCODING:
         try:
-            json.loads(data)
+            jsonbound.loads(data)
         except ValueError as exc:
             raise FrameError("JSON-encoded user payload is not JSON") from exc
     return Message(topic, "broadcast", UserBroadcast(event, data, encoding, metadata), ref or None, join_ref or None)

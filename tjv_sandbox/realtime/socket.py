@@ -1,14 +1,20 @@
 """``GET /realtime/v1/websocket``: connect-time checks, the socket's read loop and its outbound queue.
 
-Inbound frames are handled one at a time, in order (a join, with its policy check, completes before the
-next frame is read, as Phoenix's socket process does). Outbound frames go through a bounded per-socket
-queue drained by one writer task: fan-out only enqueues, so a slow or vanished client delays nobody else;
-a socket whose queue overflows is closed.
+Inbound frames are handled in order per topic, each topic in a task of its own: a join (its policy
+check, a refused join's 5 s backoff) or a slow database check never holds up heartbeats or other
+topics, and a closed socket is noticed (and its channels and presence dropped) at once. At most
+MAX_INFLIGHT frames wait per socket (past that the socket reads no more until some finish) and at most
+JOINS_IN_PARALLEL of its joins run at once. Parsing stays on the loop (json holds the GIL, so a worker
+thread would spare no one; the 5 MB frame limit bounds it to a few tens of milliseconds).
+
+Outbound frames go through a bounded per-socket queue drained by one writer task: fan-out only
+enqueues, so a slow or vanished client delays nobody else; a socket whose queue overflows is closed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -21,6 +27,10 @@ from .serializer import VSNS, FrameError, Message, decode, encode
 log = logging.getLogger(__name__)
 
 _CLOSE_TIMEOUT = 1.0
+MAX_INFLIGHT = 256
+# Joins of one socket run at most this many at a time: each holds a database connection for its policy
+# check, and a join storm must not take the pool every other client's requests need.
+JOINS_IN_PARALLEL = 4
 
 
 class Connection:
@@ -36,6 +46,9 @@ class Connection:
         self._writer: asyncio.Task | None = None
         self._close_task: asyncio.Task | None = None
         self._open = True  # frames are accepted for sending
+        self._tails: dict[str, asyncio.Task] = {}  # topic -> its last queued frame's task
+        self._inflight: set[asyncio.Task] = set()
+        self._join_slots = asyncio.Semaphore(JOINS_IN_PARALLEL)
 
     # -- output ------------------------------------------------------------------------------------
 
@@ -78,6 +91,9 @@ class Connection:
             await self._read_loop()
         finally:
             self._open = False
+            for task in list(self._inflight):
+                task.cancel()
+            await asyncio.gather(*self._inflight, return_exceptions=True)
             for channel in list(self.channels.values()):
                 channel.teardown()
             if self._close_task is not None:
@@ -127,20 +143,42 @@ class Connection:
             except FrameError as exc:
                 log.warning("realtime: MalformedWebSocketMessage: %s", exc)
                 continue
-            await self._dispatch(msg)
+            if msg.topic == "phoenix" and msg.event == "heartbeat":
+                self.reply(msg, "ok", {})
+                continue
+            if len(self._inflight) >= MAX_INFLIGHT:
+                await asyncio.wait(self._inflight, return_when=asyncio.FIRST_COMPLETED)
+            self._route(msg)
 
     # -- routing -----------------------------------------------------------------------------------
 
+    def _route(self, msg: Message) -> None:
+        """Runs ``msg`` after the frames queued before it on its topic."""
+        previous = self._tails.get(msg.topic)
+        task = asyncio.create_task(self._after(previous, msg))
+        self._tails[msg.topic] = task
+        self._inflight.add(task)
+        task.add_done_callback(lambda t, topic=msg.topic: self._done(topic, t))
+
+    def _done(self, topic: str, task: asyncio.Task) -> None:
+        self._inflight.discard(task)
+        if self._tails.get(topic) is task:
+            del self._tails[topic]
+
+    async def _after(self, previous: asyncio.Task | None, msg: Message) -> None:
+        if previous is not None:
+            await asyncio.wait([previous])
+        with contextlib.suppress(ConnectionError):  # the socket is going away; the read loop cleans up
+            await self._dispatch(msg)
+
     async def _dispatch(self, msg: Message) -> None:
-        if msg.topic == "phoenix" and msg.event == "heartbeat":
-            self.reply(msg, "ok", {})
-            return
         if msg.event == "phx_join":
             if not msg.topic.startswith(channels.TOPIC_PREFIX):
                 self.reply(msg, "error", {"reason": "unmatched topic"})
                 return
             try:
-                await channels.join(self, msg)
+                async with self._join_slots:
+                    await channels.join(self, msg)
             except (asyncio.CancelledError, ConnectionError):
                 raise
             except Exception:  # answered as the real server answers an unexpected join failure

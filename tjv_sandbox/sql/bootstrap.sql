@@ -23,11 +23,22 @@ end
 $$;
 
 grant anon, authenticated, service_role to authenticator;
+-- As supabase/postgres sets them (initial schema; 20221028101028, 20230529180330, 20231130133139).
+alter role anon inherit;
+alter role authenticated inherit;
+alter role service_role inherit;
+alter role anon set statement_timeout = '3s';
+alter role authenticated set statement_timeout = '8s';
+alter role authenticator set statement_timeout = '8s';
+alter role authenticator set lock_timeout = '8s';
 
 create schema if not exists extensions;
 create schema if not exists auth;
 create schema if not exists realtime;
 create extension if not exists pgcrypto with schema extensions;
+create extension if not exists "uuid-ossp" with schema extensions;
+-- A hosted project's postgres role finds extension functions unqualified.
+alter role postgres set search_path to "$user", public, extensions;
 
 grant usage on schema extensions to anon, authenticated, service_role;
 grant usage on schema public to anon, authenticated, service_role;
@@ -90,37 +101,43 @@ create table if not exists auth.refresh_tokens (
 );
 create index if not exists refresh_tokens_session_idx on auth.refresh_tokens (session_id);
 
+-- GoTrue's definitions (migrations 20220224000811 and 20220531120530), byte for byte in effect: an empty
+-- request.jwt.claim.sub (left behind once any transaction set it locally) falls through to
+-- request.jwt.claims, and a "sub" that is not a uuid raises.
 create or replace function auth.uid() returns uuid
 language sql stable as $$
-  select nullif(
-    coalesce(
-      current_setting('request.jwt.claim.sub', true),
-      (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub')
-    ), '')::uuid
+  select
+  coalesce(
+    nullif(current_setting('request.jwt.claim.sub', true), ''),
+    (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub')
+  )::uuid
 $$;
 
 create or replace function auth.role() returns text
 language sql stable as $$
-  select coalesce(
-    current_setting('request.jwt.claim.role', true),
+  select
+  coalesce(
+    nullif(current_setting('request.jwt.claim.role', true), ''),
     (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'role')
   )::text
 $$;
 
 create or replace function auth.email() returns text
 language sql stable as $$
-  select coalesce(
-    current_setting('request.jwt.claim.email', true),
+  select
+  coalesce(
+    nullif(current_setting('request.jwt.claim.email', true), ''),
     (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'email')
   )::text
 $$;
 
 create or replace function auth.jwt() returns jsonb
 language sql stable as $$
-  select coalesce(
-    nullif(current_setting('request.jwt.claim', true), ''),
-    nullif(current_setting('request.jwt.claims', true), '')
-  )::jsonb
+  select
+    coalesce(
+        nullif(current_setting('request.jwt.claim', true), ''),
+        nullif(current_setting('request.jwt.claims', true), '')
+    )::jsonb
 $$;
 
 grant execute on function auth.uid(), auth.role(), auth.email(), auth.jwt()
@@ -279,6 +296,56 @@ do $$
 begin
   if not exists (select from pg_publication where pubname = 'supabase_realtime') then
     create publication supabase_realtime;
+  end if;
+end
+$$;
+
+-- PostgREST's schema cache follows DDL: a hosted project has these event triggers (supabase/postgres
+-- 20220126121436), and the sandbox's REST service listens on the same channel.
+create or replace function extensions.pgrst_ddl_watch() returns event_trigger
+language plpgsql as $$
+declare
+  cmd record;
+begin
+  for cmd in select * from pg_event_trigger_ddl_commands()
+  loop
+    if cmd.command_tag in (
+      'CREATE SCHEMA', 'ALTER SCHEMA', 'CREATE TABLE', 'CREATE TABLE AS', 'SELECT INTO', 'ALTER TABLE',
+      'CREATE FOREIGN TABLE', 'ALTER FOREIGN TABLE', 'CREATE VIEW', 'ALTER VIEW',
+      'CREATE MATERIALIZED VIEW', 'ALTER MATERIALIZED VIEW', 'CREATE FUNCTION', 'ALTER FUNCTION',
+      'CREATE TRIGGER', 'CREATE TYPE', 'CREATE RULE', 'COMMENT')
+      and cmd.schema_name is distinct from 'pg_temp'
+    then
+      notify pgrst, 'reload schema';
+    end if;
+  end loop;
+end
+$$;
+
+create or replace function extensions.pgrst_drop_watch() returns event_trigger
+language plpgsql as $$
+declare
+  obj record;
+begin
+  for obj in select * from pg_event_trigger_dropped_objects()
+  loop
+    if obj.object_type in ('schema', 'table', 'foreign table', 'view', 'materialized view', 'function',
+                           'trigger', 'type', 'rule')
+      and obj.is_temporary is false
+    then
+      notify pgrst, 'reload schema';
+    end if;
+  end loop;
+end
+$$;
+
+do $$
+begin
+  if not exists (select from pg_event_trigger where evtname = 'pgrst_ddl_watch') then
+    create event trigger pgrst_ddl_watch on ddl_command_end execute procedure extensions.pgrst_ddl_watch();
+  end if;
+  if not exists (select from pg_event_trigger where evtname = 'pgrst_drop_watch') then
+    create event trigger pgrst_drop_watch on sql_drop execute procedure extensions.pgrst_drop_watch();
   end if;
 end
 $$;

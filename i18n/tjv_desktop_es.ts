@@ -986,6 +986,10 @@
         <translation>Cerrar la sesión para todos</translation>
     </message>
     <message>
+        <source>Only the session&apos;s creator or a coordinator can close it.</source>
+        <translation>Solo quien creó la sesión o un coordinador puede cerrarla.</translation>
+    </message>
+    <message>
         <location line="+20"/>
         <source>End-to-end encrypted (key {kid}): the server cannot read this session.</source>
         <translation>Cifrado de extremo a extremo (clave {kid}): el servidor no puede leer esta sesión.</translation>

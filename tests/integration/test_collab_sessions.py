@@ -55,6 +55,8 @@ async def test_three_members_editing_at_once_converge_without_losing_a_keystroke
         assert names(sessions[0]) == {"Emma Clarke, RN", "Dr. Samuel Hart", "Olivia Brooks"}
         roles = {m.name: m.role for m in sessions[2].engine.members}
         assert roles["Olivia Brooks"] == "coordinator" and roles["Dr. Samuel Hart"] == "clinician"
+        # The schema lets only the creator or a coordinator close it; the dock offers Close to them only.
+        assert [s.may_close for s in sessions] == [True, False, True]
 
         typed = await asyncio.gather(*(typist(s, tag, 30, n) for n, (s, tag) in enumerate(zip(sessions, "nsc", strict=True))))
         await until(lambda: len({repr(s.engine.doc.snapshot()) for s in sessions}) == 1, 20,

@@ -55,6 +55,7 @@ class FakeRest:
         self.sent: list[tuple[str, str, str]] = []
         self.failures: dict[str, Exception] = {}
         self.positions: dict[str, int] = {}
+        self.answers: dict[str, dict] = {}
 
     async def patients(self):
         return list(self.patients_rows)
@@ -82,7 +83,7 @@ class FakeRest:
         if alert_id in self.failures:
             raise self.failures[alert_id]
         self.sent.append((kind, alert_id, action_id))
-        return None
+        return self.answers.get(alert_id)
 
 
 def vital(vid: int, minutes: float) -> dict:
@@ -215,3 +216,15 @@ def test_a_failing_listener_does_not_stop_the_others(caplog):
     events.changes_applied.publish(ChangesApplied(changes=None))  # type: ignore[arg-type]
     assert len(heard) == 1
     assert "a listener of changes_applied failed" in caplog.text
+
+
+async def test_a_command_the_server_applied_but_the_caller_may_no_longer_read_is_sent_not_an_error(station):
+    """Taken off the patient meanwhile: the function answers an empty row (every column null)."""
+    _events, worker, rest, engine, _applied = station
+    worker.store.apply_batch({"alerts": [{"id": "a1", "patient_id": "p1", "provider_id": ME, "priority": "high",
+                                          "state": "active", "raised_at": at(0), "updated_at": at(0)}]})
+    action = await engine.command("accept", "a1", ME)
+    rest.answers["a1"] = {"id": None, "state": None, "updated_at": None}
+    assert await engine.replay_outbox() == 1
+    assert worker.store.command(action).state == "sent"
+    await engine.stop()

@@ -48,8 +48,10 @@ class OpenSession:
     ``refused`` or ``closed``; ``state_listeners`` hear every change with a reason."""
 
     def __init__(self, link: RealtimeLink, api: SessionsApi, row: dict, me: Me, ring: SessionKeyRing | None,
-                 *, save_interval: float = 30.0):
+                 *, save_interval: float = 30.0, may_close: bool = True):
         self.link, self.api, self.row, self.me = link, api, row, me
+        # The schema's rule: only the session's creator or a coordinator (or admin) closes it.
+        self.may_close = may_close
         self.session_id: str = row["id"]
         self.title: str = row.get("title") or ""
         self.engine = SessionEngine(self.session_id, me, ring, self._send, self._track)
@@ -221,7 +223,8 @@ class SessionsService:
             raise SessionRefused("this session does not exist or is not shared with you")
         if row["status"] != "open":
             raise SessionRefused("this session is closed")
+        may_close = row.get("created_by") == self.provider_id or self.role in ("coordinator", "admin")
         session = OpenSession(self.link, self.api, row, await self.me(), self.key_ring,
-                              save_interval=self.save_interval)
+                              save_interval=self.save_interval, may_close=may_close)
         await session.open()
         return session

@@ -274,6 +274,10 @@ class SyncEngine:
                 except TransientError as exc:
                     await self.worker.call(LocalStore.mark_command_failed, cmd.action_id, str(exc), False)
                     break  # keep order: the rest waits for the next chance
+                if not isinstance(row, dict) or row.get("id") is None:
+                    # Applied, but the caller may no longer read the alert (taken off the patient): the
+                    # answer is an empty row; the resync decides what the store keeps.
+                    row = None
                 self._emit(await self.worker.call(LocalStore.mark_command_sent, cmd.action_id, row))
                 sent += 1
         return sent

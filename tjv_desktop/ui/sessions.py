@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from tjv_desktop.backend.rest import RestError
 from tjv_desktop.collab.document import MAX_TEXT_CHARS, TEXT_FIELDS, minimal_change
 from tjv_desktop.collab.presence import Member
 
@@ -333,8 +334,12 @@ class SessionView(QWidget):
         self.state_label.setStyleSheet(STATE_STYLE.get(state, "") + " padding: 4px 8px;")
         editable = state not in ("refused", "closed")
         for widget in (*self.editors.values(), self.severity, self.new_action, self.actions, self.lead_box,
-                       self.follow_box, self.close_button):
+                       self.follow_box):
             widget.setEnabled(editable)
+        may_close = getattr(self.session, "may_close", True)
+        self.close_button.setEnabled(editable and may_close)
+        self.close_button.setToolTip("" if may_close else
+                                     self.tr("Only the session's creator or a coordinator can close it."))
 
     def _render_dropped(self) -> None:
         count = sum(self.engine.rejected.values())
@@ -461,8 +466,14 @@ class SessionsPanel(QWidget):
     async def close_session(self) -> None:
         if self.session is None:
             return
-        if not await self.session.close_session():
+        try:
+            closed = await self.session.close_session()
+        except RestError as exc:
+            log.warning("session not closed: %s", exc)
+            closed = False
+        if not closed:
             self._say(self.tr("The session could not be closed; it stays open."))
+            return
         self.session = None
         view, self.view = self.view, None
         if view is not None:

@@ -87,6 +87,7 @@ class SchemaCache:
             f"""
             select p.proname, p.proargnames, p.proargmodes, p.pronargs, p.pronargdefaults, p.proretset,
                    t.typtype, t.typname, array(select format_type(x, null) from unnest(p.proargtypes) x) as argtypes,
+                   array(select format_type(x, null) from unnest(p.proallargtypes) x) as allargtypes,
                    array(select a.attname from pg_attribute a where a.attrelid = t.typrelid and a.attnum > 0
                          and not a.attisdropped order by a.attnum) as colnames,
                    array(select {_TYPE_SQL} from pg_attribute a join pg_type t on t.oid = a.atttypid
@@ -100,15 +101,19 @@ class SchemaCache:
         functions: dict[str, list[Function]] = {}
         for f in funcs:
             names = list(f["proargnames"] or [])
+            columns = dict(zip(f["colnames"], f["coltypes"], strict=True))
+            composite = f["typtype"] in (b"c", "c")  # asyncpg gives "char" as bytes
             if f["proargmodes"]:
                 # "char"[] comes from asyncpg as bytes: b"i", b"t", ...
                 modes = [m.decode() if isinstance(m, bytes) else m for m in f["proargmodes"]]
+                outputs = {n: t for n, m, t in zip(names, modes, f["allargtypes"], strict=False) if m in ("o", "b", "t")}
+                if f["typname"] == "record" and outputs:  # RETURNS TABLE (...) or OUT parameters: rows
+                    columns, composite = outputs, True
                 names = [n for n, m in zip(names, modes, strict=False) if m in ("i", "b", "v")]
             args = list(zip(names, f["argtypes"], strict=False))
             functions.setdefault(f["proname"], []).append(Function(
                 f["proname"], args, f["pronargs"] - f["pronargdefaults"], f["proretset"],
-                f["typtype"] in (b"c", "c"), f["typname"] == "void",  # asyncpg gives "char" as bytes
-                dict(zip(f["colnames"], f["coltypes"], strict=True)),
+                composite, f["typname"] == "void", columns,
             ))
         settings = await conn.fetch(
             """select r.rolname, s.setting from pg_roles r

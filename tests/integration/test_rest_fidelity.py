@@ -142,3 +142,15 @@ async def test_the_official_client_signs_up_and_an_admin_manages_users(client, o
     with pytest.raises(AuthApiError) as not_admin:
         await anon.auth.admin.create_user({"email": f"nope-{email}", "password": "long-enough-3"})
     assert not_admin.value.status == 403
+
+
+async def test_an_rpc_returning_table_rows_answers_rows_with_their_columns_and_takes_an_array(client, own_sandbox):
+    """``feed_position(p_topics text[]) returns table(topic, seq)``: a JSON array reaches the array
+    parameter, and each row comes back as an object with the OUT columns (it came back as bare strings)."""
+    nurse = await client(own_sandbox.anon_key)
+    await nurse.auth.sign_in_with_password({"email": "nurse@riverside.tjv.test", "password": "tjv-demo-2026"})
+    me = own_sandbox.user("nurse@riverside.tjv.test")["provider_id"]
+    other = own_sandbox.user("surgeon@riverside.tjv.test")["provider_id"]
+    rows = (await nurse.rpc("feed_position", {"p_topics": [f"provider:{me}", f"provider:{other}"]}).execute()).data
+    assert [set(r) for r in rows] == [{"topic", "seq"}]
+    assert rows[0]["topic"] == f"provider:{me}" and isinstance(rows[0]["seq"], int)

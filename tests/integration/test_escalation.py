@@ -132,8 +132,14 @@ async def test_two_concurrent_runs_escalate_an_overdue_alert_once(cron_dsn):
     try:
         ward = await make_ward(db)
         alert = await patient_with_hypoxia(db, ward)
-        await db.execute("update patient_alerts set created_at = now() - interval '1 hour' where id = $1",
-                         alert["id"])
+        # Age the alert by an hour. The database owns row times (stamp_row_times keeps created_at on
+        # update), so the test steps around its triggers for this one statement, as only a superuser can.
+        async with db.transaction():
+            await db.execute("set local session_replication_role = replica")
+            await db.execute("update patient_alerts set created_at = now() - interval '1 hour' where id = $1",
+                             alert["id"])
+        assert await db.fetchval("select created_at < now() - interval '59 minutes' from patient_alerts "
+                                 "where id = $1", alert["id"]), "the alert really is an hour old"
         counts = await asyncio.gather(*(c.fetchval("select private.escalate_unanswered_alerts()") for c in others))
         assert sum(counts) <= 1  # the cron job may have taken it first; never both
         copies = await db.fetch("select provider_id from patient_alerts where escalated_from = $1", alert["id"])

@@ -70,7 +70,7 @@ async def test_every_dropped_message_is_found_by_the_station_and_what_it_carried
 
         truth = await converged(station, server, since, timeout=60)
         assert len(truth) >= 24
-        feed = station.link.feeds[topic]
+        feed = station.link.feed.feeds[topic]
 
         def found() -> set[int]:
             # Found lost by the station (a hole, a position ahead of it), or fetched by a resync first.

@@ -111,7 +111,7 @@ def link_on(events: StationEvents) -> RealtimeLink:
 async def test_the_link_applies_each_row_once_and_asks_for_a_resync_for_a_hole_that_stays_open():
     events = StationEvents()
     heard, link = Heard(events), link_on(events)
-    deliver = link._database_callback(TOPIC)
+    deliver = link.feed.callback(TOPIC)
     deliver(message(1, rows=[{"id": 1}, {"id": 2}]))
     deliver(message(1, rows=[{"id": 1}, {"id": 2}]))  # the same message again (replay overlaps live)
     assert [c.record["id"] for c in heard.changes] == [1, 2] and heard.gaps == []
@@ -131,25 +131,25 @@ async def test_the_link_applies_each_row_once_and_asks_for_a_resync_for_a_hole_t
 async def test_a_late_message_closes_its_hole_before_the_grace_and_no_resync_is_asked():
     events = StationEvents()
     heard, link = Heard(events), link_on(events)
-    deliver = link._database_callback(TOPIC)
+    deliver = link.feed.callback(TOPIC)
     for seq in (1, 3, 2):
         deliver(message(seq))
     async with asyncio.timeout(HOLE_GRACE_SECONDS):
-        while link._hole_checks:  # the judge of the hole ends once it is closed
+        while link.feed.hole_checks:  # the judge of the hole ends once it is closed
             await asyncio.sleep(0.01)
-    assert heard.gaps == [] and link.feeds[TOPIC].last_seq == 3
+    assert heard.gaps == [] and link.feed.feeds[TOPIC].last_seq == 3
     await link.stop()
 
 
 def test_a_full_replay_page_asks_for_a_resync_and_a_resync_rebases_the_topics():
     events = StationEvents()
     heard, link = Heard(events), link_on(events)
-    link._channel_config(TOPIC, private=True, database=True)  # a join: the replayed count starts at 0
-    deliver = link._database_callback(TOPIC)
+    link.feed.joining(TOPIC)  # a join: the replayed count starts at 0
+    deliver = link.feed.callback(TOPIC)
     for seq in range(1, REPLAY_LIMIT + 1):
         deliver(message(seq, replayed=True))
     assert [g.reason for g in heard.gaps] == ["replay page full: there may be more"]
     events.resync_finished.publish(ResyncFinished(0, 0.0, ChangeSet(), {TOPIC: 40}))
-    assert link.feeds[TOPIC].last_seq == 40
+    assert link.feed.feeds[TOPIC].last_seq == 40
     deliver(message(40))
     assert len(heard.changes) == REPLAY_LIMIT, "a message the resync covered is not applied again"

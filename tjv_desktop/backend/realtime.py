@@ -31,34 +31,20 @@ from realtime import AsyncRealtimeChannel, AsyncRealtimeClient, RealtimeSubscrib
 
 from ..domain.events import (
     BroadcastArrived,
-    ChangeArrived,
-    ChannelLive,
-    FeedCaughtUp,
     FeedGap,
     LinkState,
     LinkStateChanged,
     PatientShown,
-    ResyncFinished,
     StationEvents,
 )
 from ..tasks import cancel_and_wait
-from .feed import (
-    DB_EVENT,
-    HOLE_GRACE_SECONDS,
-    REPLAY_LIMIT,
-    FeedFormatError,
-    FeedMessage,
-    TopicFeed,
-    Verdict,
-    parse_message,
-)
+from .feed import DB_EVENT
+from .feed_watch import FeedWatch
 from .health import Health, run_sampler
 
 log = logging.getLogger(__name__)
 
 PROBE_EVENT = "tjv-probe"
-# After a rejoin, how long replayed messages may take to bring a topic up to the server's position.
-CATCH_UP_SECONDS = 3.0
 
 
 @dataclass(frozen=True)
@@ -126,12 +112,7 @@ class RealtimeLink:
         self._token = token
         self._plan = plan
         self.events = events
-        self._positions = positions  # the server's feed positions (REST), to tell caught up from behind
         self.position_check_seconds = position_check_seconds
-        self.feeds: dict[str, TopicFeed] = {}
-        self._replayed: dict[str, int] = {}
-        self._behind: dict[str, int] = {}  # topic -> a position it lagged at the previous check
-        self._hole_checks: set[str] = set()  # topics whose open holes are being timed
         self.probe_deadline = probe_deadline
         self.backoff_initial = backoff_initial
         self.backoff_max = backoff_max
@@ -149,7 +130,9 @@ class RealtimeLink:
         self._stopping = False
         self._lost_reason: str | None = None
         events.patient_shown.add(self._on_patient_shown)
-        events.resync_finished.add(self._on_resync_finished)
+        # positions: the server's feed positions (REST), to tell caught up from behind
+        self.feed = FeedWatch(events, self.health, positions=positions, live_topics=self._live_topics,
+                              spawn=self._spawn)
 
     # --- lifecycle ----------------------------------------------------------------------------------
 
@@ -161,7 +144,7 @@ class RealtimeLink:
     async def stop(self) -> None:
         self._stopping = True
         self.events.patient_shown.remove(self._on_patient_shown)
-        self.events.resync_finished.remove(self._on_resync_finished)
+        self.feed.close()
         await cancel_and_wait([self._task, self._sampler, *self._token_tasks])
         await self._teardown()
         self._set_state(LinkState.STOPPED, "stopped")
@@ -244,16 +227,14 @@ class RealtimeLink:
             await self._join(spec)
         for extra in list(self._extras.values()):
             self._spawn(self._join_extra(extra), f"tjv-join-{extra.name}")
-        self._spawn(self._catch_up(), "tjv-realtime-catch-up")
+        self._spawn(self.feed.catch_up(), "tjv-realtime-catch-up")
 
     def _channel_config(self, name: str, *, private: bool, probe: bool = False, database: bool = False,
                         presence: dict | None = None) -> dict:
         broadcast: dict = {"ack": False, "self": probe}
-        feed = self.feeds.get(name)
-        replay = feed.replay() if database and feed is not None else None
+        replay = self.feed.joining(name) if database else None
         if replay is not None:
             broadcast["replay"] = replay
-        self._replayed[name] = 0
         return {"config": {"broadcast": broadcast, "presence": presence or {"key": "", "enabled": False},
                            "private": private}}
 
@@ -265,7 +246,7 @@ class RealtimeLink:
                                                                  database=spec.database))
         joined = _Joined(spec, channel)
         if spec.database:
-            channel.on_broadcast(DB_EVENT, self._database_callback(spec.name))
+            channel.on_broadcast(DB_EVENT, self.feed.callback(spec.name))
         if spec.probe:
             channel.on_broadcast(PROBE_EVENT, self._probe_echo)
         for event in spec.broadcast_events:
@@ -280,7 +261,7 @@ class RealtimeLink:
             if state == RealtimeSubscribeStates.SUBSCRIBED:
                 joined.live.set()
                 if spec.database:
-                    self._went_live(spec.name)
+                    self.feed.went_live(spec.name)
             else:
                 joined.live.clear()
                 self.events.feed_gap.publish(FeedGap(f"channel {spec.name}: {state}", spec.name))
@@ -293,112 +274,11 @@ class RealtimeLink:
         if state != RealtimeSubscribeStates.SUBSCRIBED:
             raise LinkLost(f"could not join {spec.name}: {state} {error or ''}".strip())
 
-    # --- the database feed --------------------------------------------------------------------------
-
-    def _went_live(self, name: str) -> None:
-        """A database topic is joined: one seen before catches up by replay (checked in ``_catch_up``);
-        a new one is fetched whole by a resync."""
-        feed = self.feeds.setdefault(name, TopicFeed(name))
-        self.events.channel_live.publish(ChannelLive(name, resync=feed.last_seq is None))
-
-    def _database_callback(self, name: str) -> Callable[[dict], None]:
-        def deliver(message: dict) -> None:
-            self.health.messages_in.add()
-            try:
-                parsed = parse_message(name, message)
-            except FeedFormatError as exc:
-                log.error("database message refused: %s", exc)
-                self.events.feed_gap.publish(FeedGap(f"malformed message: {exc}", name, resync=True))
-                return
-            self._deliver(parsed)
-        return deliver
-
-    def _deliver(self, message: FeedMessage) -> None:
-        feed = self.feeds.setdefault(message.topic, TopicFeed(message.topic))
-        verdict = feed.accept(message, time.monotonic())
-        trace = self.health.trace
-        # Table, operation, sequence, row count and whose rows (as a pseudonym): contents never enter it.
-        patients = {str(r["patient_id"]) for r in message.rows if r.get("patient_id")}
-        who = {"patient": trace.redactor.pseudonym("patient", patients.pop())} if len(patients) == 1 else \
-            {"patients": len(patients)}
-        trace.record("change", channel=message.topic, table=message.table, type=message.op, seq=message.seq,
-                     rows=len(message.rows), replayed=message.replayed, verdict=verdict.value, **who)
-        if message.replayed:
-            self._replayed[message.topic] = self._replayed.get(message.topic, 0) + 1
-            if self._replayed[message.topic] == REPLAY_LIMIT:
-                self.events.feed_gap.publish(FeedGap("replay page full: there may be more", message.topic,
-                                                     resync=True))
-        if verdict is Verdict.DUPLICATE:
-            return
-        for row in message.rows:
-            self.events.change_arrived.publish(ChangeArrived(message.topic, message.table, message.op, row))
-        if feed.ahead and message.topic not in self._hole_checks:
-            self._hole_checks.add(message.topic)
-            self._spawn(self._judge_holes(feed), f"tjv-feed-holes-{message.topic}")
-
-    async def _judge_holes(self, feed: TopicFeed) -> None:
-        """A hole may be a message still on its way (replay returns a transaction's messages in any
-        order); one still open after the grace is lost, and a resync fetches what it held."""
-        try:
-            while feed.ahead:
-                await asyncio.sleep(HOLE_GRACE_SECONDS / 4)
-                if feed.lost(time.monotonic(), HOLE_GRACE_SECONDS):
-                    missing = feed.missing()
-                    log.warning("feed %s: lost seq %s", feed.topic, missing[:10])
-                    feed.give_up_holes()
-                    self.events.feed_gap.publish(FeedGap(f"lost seq {missing[:10]}", feed.topic, resync=True))
-        finally:
-            self._hole_checks.discard(feed.topic)
-
-    def _on_resync_finished(self, event: ResyncFinished) -> None:
-        for topic, position in event.positions.items():
-            self.feeds.setdefault(topic, TopicFeed(topic)).rebase(position)
-            self._behind.pop(topic, None)
-
-    async def _server_positions(self) -> dict[str, int] | None:
-        known = sorted(t for t, f in self.feeds.items() if f.last_seq is not None and t in self._live_topics())
-        if not known or self._positions is None:
-            return None
-        try:
-            return await self._positions(known)
-        except Exception as exc:  # noqa: BLE001 - the check is retried at the next interval
-            log.warning("feed positions not read: %s", exc)
-            return None
-
     def _live_topics(self) -> set[str]:
         topics = {name for name, j in self._joined.items() if j.spec.database and j.live.is_set()}
         if self._patient_channel is not None and self._patient_channel.channel is not None:
             topics.add(self._patient_channel.name)
         return topics
-
-    async def _catch_up(self) -> None:
-        """After a (re)join: did replay bring every topic seen before up to the server's position?"""
-        positions = await self._server_positions()
-        if positions is None:
-            return
-        deadline = time.monotonic() + CATCH_UP_SECONDS
-        while any(self.feeds[t].behind(p) for t, p in positions.items()) and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-        behind = sorted(t for t, p in positions.items() if self.feeds[t].behind(p))
-        for topic in behind:
-            self.feeds[topic].give_up_tail(positions[topic])
-            self.events.feed_gap.publish(FeedGap("behind the server after replay", topic, resync=True))
-        if not behind:
-            self.events.feed_caught_up.publish(FeedCaughtUp(tuple(sorted(positions))))
-
-    async def _check_positions(self) -> None:
-        """Between messages: a topic still behind a position it already lagged at the previous check lost
-        its newest message(s) (a message in flight at one check has arrived by the next)."""
-        positions = await self._server_positions()
-        for topic, position in (positions or {}).items():
-            lagged = self._behind.pop(topic, None)
-            feed = self.feeds[topic]
-            if lagged is not None and feed.behind(lagged):
-                log.warning("feed %s: the newest message(s) up to seq %d never arrived", topic, lagged)
-                feed.give_up_tail(lagged)
-                self.events.feed_gap.publish(FeedGap("the newest message never arrived", topic, resync=True))
-            elif feed.behind(position):
-                self._behind[topic] = position
 
     def _broadcast(self, name: str, payload: dict) -> None:
         self.health.messages_in.add()
@@ -433,7 +313,7 @@ class RealtimeLink:
         while True:
             if time.monotonic() - last_check >= self.position_check_seconds:
                 last_check = time.monotonic()
-                self._spawn(self._check_positions(), "tjv-realtime-positions")
+                self._spawn(self.feed.check_positions(), "tjv-realtime-positions")
             client = self._client
             if client is None or not client.is_connected:
                 raise LinkLost("socket closed")
@@ -544,13 +424,13 @@ class RealtimeLink:
         if patient_id is None:
             return
         name = f"patient:{patient_id}"
-        deliver = self._database_callback(name)
+        deliver = self.feed.callback(name)
 
         def setup(channel: AsyncRealtimeChannel) -> None:
             channel.on_broadcast(DB_EVENT, deliver)
 
         extra = ExtraChannel(name, self._channel_config(name, private=True, database=True)["config"],
-                             setup=setup, on_joined=lambda _channel: self._went_live(name),
+                             setup=setup, on_joined=lambda _channel: self.feed.went_live(name),
                              on_lost=lambda reason: log.info("channel %s: %s", name, reason),
                              on_refused=lambda reason: log.warning("channel %s refused: %s", name, reason))
         self._patient_channel = extra

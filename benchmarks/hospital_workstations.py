@@ -14,7 +14,8 @@ Talks to its parent over stdin/stdout, one JSON object per line:
   in  {"url", "anon_key", "plan", "workstations": [{"provider_id", "token", "patients"}]}
   out {"ready": n, "errors": [...]}                  once every channel is joined (and subscribed)
   in  {"cmd": "report", "stamps": {us: commit}, "expect": {...}, "deadline": s}
-  out the phase's figures (then counters restart for the next phase)
+  out the phase's figures once everything expected arrived or the deadline passed (then counters
+      restart for the next phase)
   in  {"cmd": "quit"}
 Latency = receive wall time - the commit time the parent recorded for the statement that wrote the row,
 found by the row's statement stamp (vital_signs.measured_at, patient_status.last_vitals_at,
@@ -164,8 +165,8 @@ class Workstation:
         tally.seqs[sub_topic][body["seq"]] += 1
         rows = body.get("rows") or []
         tally.rows_by_topic[sub_topic] += len(rows)
-        table = body.get("table")
-        if rows and body.get("op") in ("INSERT", "UPDATE"):
+        table, op = body.get("table"), body.get("op")
+        if rows and (op == "INSERT" or (op == "UPDATE" and table == "patient_status")):
             stamp = stamp_us(rows[0], table)
             if stamp is not None:
                 tally.receipts.append((table, stamp, now, len(rows)))
@@ -173,8 +174,10 @@ class Workstation:
     def _on_change(self, data: dict, now: float) -> None:
         tally = self.tally
         tally.messages += 1
-        table, record = data.get("table"), data.get("record") or {}
-        stamp = stamp_us(record, table) if data.get("type") in ("INSERT", "UPDATE") else None
+        table, record, op = data.get("table"), data.get("record") or {}, data.get("type")
+        # an alert's update keeps the raised_at of the statement that raised it: only inserts are timed
+        timed = op == "INSERT" or (op == "UPDATE" and table == "patient_status")
+        stamp = stamp_us(record, table) if timed else None
         if stamp is not None:
             tally.receipts.append((table, stamp, now, 1))
         if table == "vital_signs":
@@ -211,14 +214,22 @@ def complete(plan: str, tally: Tally, expect: dict) -> bool:
                for p in patients for table in ("vital_signs", "patient_status"))
 
 
-def report(plan: str, tally: Tally, cmd: dict, workstations: list[Workstation]) -> dict:
+def report(plan: str, tally: Tally, cmd: dict, workstations: list[Workstation], waited: float,
+           done: bool) -> dict:
     stamps = {int(k): v for k, v in cmd["stamps"].items()}
     latency: dict[str, list[float]] = defaultdict(list)
+    spread: dict[int, list[float]] = {}  # statement -> [first, last] arrival after its commit
     for table, stamp, received, rows in tally.receipts:
         committed = stamps.get(stamp)
         if committed is not None:
             latency[table].extend([received - committed] * rows)  # every row waited as long
+            first_last = spread.setdefault(stamp, [received - committed] * 2)
+            first_last[0], first_last[1] = min(first_last[0], received - committed), max(first_last[1],
+                                                                                        received - committed)
     out = {"messages": tally.messages, "latency_ms": {t: percentiles(v) for t, v in latency.items()},
+           "statement_first_arrival_ms": percentiles([f for f, _ in spread.values()]),
+           "statement_last_arrival_ms": percentiles([la for _, la in spread.values()]),
+           "complete": done, "waited_after_load_s": round(waited, 1),
            "errors": [e for w in workstations for e in w.errors][:10]}
     if plan == "broadcast":
         missing, duplicates = {}, 0
@@ -251,7 +262,7 @@ async def main() -> None:
     plan = setup["plan"]
     tally = Tally()
     limit = asyncio.Semaphore(JOIN_CONCURRENCY)
-    async with aiohttp.ClientSession() as session:
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:  # one socket each
         stations = [Workstation(session, setup["url"], setup["anon_key"], plan, spec, tally)
                     for spec in setup["workstations"]]
 
@@ -266,10 +277,11 @@ async def main() -> None:
             cmd = json.loads(line)
             if cmd["cmd"] == "quit":
                 break
-            deadline = time.monotonic() + cmd["deadline"]
-            while not complete(plan, tally, cmd["expect"]) and time.monotonic() < deadline:
+            started = time.monotonic()
+            while not (done := complete(plan, tally, cmd["expect"])) and time.monotonic() < started + cmd["deadline"]:
                 await asyncio.sleep(0.1)  # polling the counters, bounded by the deadline
-            print(json.dumps(report(plan, tally, cmd, stations)), flush=True)
+            waited = time.monotonic() - started
+            print(json.dumps(report(plan, tally, cmd, stations, waited, done)), flush=True)
             tally.reset()
         await asyncio.gather(*(w.close() for w in stations))
 

@@ -4,7 +4,7 @@ devices (the load), and the CPU the sandbox spends.
 - Workstations: one clinician (a user and a provider) each. Every patient is assigned to three of them,
   so with 2,000 patients and 200 clinicians every panel holds 30 patients.
 - Devices: a seeded 10 % of patients wear a 1 Hz wearable, whose vendor's cloud commits every second one
-  statement with the latest sample of each; the others are measured once a minute by home gateways, each
+  statement with the latest sample of each (or splits them over N statements, ``wearable_batches``); the others are measured once a minute by home gateways, each
   gateway committing its patients' samples in one statement, the gateways staggered over the minute.
 - Samples are normal except a seeded 0.5 %, which are tachycardic (heart rate 111-140): the database's
   rules raise (and later resolve) the alerts.
@@ -122,8 +122,9 @@ INSERT = (
 class Devices:
     """The wearables' cloud and the gateways, each on its own connection."""
 
-    def __init__(self, dsn: str, hospital: Hospital, seed: int):
+    def __init__(self, dsn: str, hospital: Hospital, seed: int, wearable_batches: int = 1):
         self.dsn, self.hospital = dsn, hospital
+        self.wearable_batches = [hospital.wearables[k::wearable_batches] for k in range(wearable_batches)]
         self.rng = random.Random(seed)
         self._last_stamp = 0
 
@@ -160,7 +161,8 @@ class Devices:
             out.per_patient[patient] += 1
 
     async def run(self, seconds: float) -> Commits:
-        """Commits for ``seconds``: the wearables every second, one gateway every 60/len(gateways) s."""
+        """Commits for ``seconds``: the wearables every second (in ``wearable_batches`` statements spread
+        over the second), one gateway every 60/len(gateways) s."""
         out = Commits()
         wear, gate = await asyncpg.connect(self.dsn), await asyncpg.connect(self.dsn)
         started = time.monotonic()
@@ -174,7 +176,7 @@ class Devices:
                 n += 1
 
         try:
-            await asyncio.gather(every(1.0, wear, [self.hospital.wearables]),
+            await asyncio.gather(every(1.0 / len(self.wearable_batches), wear, self.wearable_batches),
                                  every(60.0 / len(self.hospital.gateways), gate, self.hospital.gateways))
         finally:
             await wear.close()

@@ -308,7 +308,9 @@ async def phase_postgres_changes(project: Project, devices: Devices, hospital: H
                                  seconds: float) -> dict:
     progress("phase 1: postgres_changes (feed triggers off)")
     await project.feed_triggers(False)
+    joins = (await project.metrics())["authorization"]["join_checks"]
     ws = await Workstations.start(project.sandbox, "postgres_changes", specs)
+    joins = (await project.metrics())["authorization"]["join_checks"] - joins
     try:
         start = await open_window(project, ws)
         commits = await devices.run(seconds)
@@ -319,7 +321,8 @@ async def phase_postgres_changes(project: Project, devices: Devices, hospital: H
     finally:
         await ws.quit()
         await project.feed_triggers(True)
-    return {"load": load_figures(commits), "workstations": got, "meter": meter, "cpu": cpu}
+    return {"load": load_figures(commits), "workstations": got, "meter": {**meter, "join_checks_when_joining": joins},
+            "cpu": cpu}
 
 
 def expected_topics(before: dict[str, int], after: dict[str, int], topics: set[str],
@@ -475,8 +478,11 @@ async def run(args) -> dict:
         progress("starting the Station and the broadcast workstations")
         watched = Watched(sandbox, hospital.providers[0]["email"])
         await watched.start()
+        joins = (await project.metrics())["authorization"]["join_checks"]
         ws = await Workstations.start(sandbox, "broadcast", specs)
+        joins = (await project.metrics())["authorization"]["join_checks"] - joins
         results["broadcast"] = await phase_broadcast(project, devices, hospital, ws, watched, args.seconds)
+        results["broadcast"]["meter"]["join_checks_when_joining"] = joins
         results["broadcast_drops"] = await phase_drops(project, devices, hospital, ws, watched, args.drop_fraction,
                                                        args.drop_seconds, args.tail_seconds)
     finally:
@@ -559,6 +565,8 @@ def table(results: dict) -> str:
         row("  same load, one message per row", "-", str(bc["unbatched_billed_per_s_estimate"])),
         row("delivery authorization checks / change", str(pc["meter"]["authorization_checks_per_change"]),
             str(bc["meter"]["authorization_checks_per_change"])),
+        row("authorization checks when the workstations joined", str(pc["meter"]["join_checks_when_joining"]),
+            str(bc["meter"]["join_checks_when_joining"])),
         row("sandbox CPU (cores of 2)", str(pc["cpu"]["sandbox_cores"]), str(bc["cpu"]["sandbox_cores"])),
         row("lost / duplicated at workstations", f"{sum(pcw['lost'].values())} / {pcw['duplicates']}",
             f"{sum(len(v) for v in bcw['missing'].values())} / {bcw['duplicates']}"),

@@ -16,6 +16,7 @@ devices (the load), and the CPU the sandbox spends.
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import random
 import time
@@ -160,9 +161,9 @@ class Devices:
             out.vital_patient[vital_id] = patient
             out.per_patient[patient] += 1
 
-    async def run(self, seconds: float) -> Commits:
-        """Commits for ``seconds``: the wearables every second (in ``wearable_batches`` statements spread
-        over the second), one gateway every 60/len(gateways) s."""
+    async def run(self, seconds: float = math.inf, stop: asyncio.Event | None = None) -> Commits:
+        """Commits for ``seconds`` or until ``stop`` is set: the wearables every second (in
+        ``wearable_batches`` statements spread over the second), one gateway every 60/len(gateways) s."""
         out = Commits()
         wear, gate = await asyncpg.connect(self.dsn), await asyncpg.connect(self.dsn)
         started = time.monotonic()
@@ -171,6 +172,8 @@ class Devices:
             n = 0
             while (due := started + n * interval) < started + seconds:
                 await asyncio.sleep(max(0.0, due - time.monotonic()))  # the devices' pace
+                if stop is not None and stop.is_set():
+                    break
                 if batches[n % len(batches)]:
                     await self._commit(conn, batches[n % len(batches)], out)
                 n += 1

@@ -1,5 +1,6 @@
-"""Hospital scale: the station's former channel plan (postgres_changes) next to the database-broadcast plan,
-on one sandbox, with 2,000 patients at home and 200 workstations, in one run.
+"""Hospital scale: the station's former plan (postgres_changes) next to database broadcasts, in one run.
+
+One sandbox, 2,000 patients at home and 200 workstations.
 
 The hospital (``hospital_model.py``): 200 clinicians with 30 patients each; 10 % of patients on 1 Hz
 wearables (committed each second in one statement by the vendor's cloud), the rest measured once a
@@ -13,8 +14,9 @@ Phases, each under the same device load:
                        as the station used to;
   2. broadcast         the feed triggers on; the workstations and the Station listen to database
                        broadcasts on private ``provider:<id>``;
-  3. broadcast+drops   as 2, with the sandbox dropping a fraction of database broadcasts on purpose, then
-                       a tail without drops in which every hole shows.
+  3. broadcast+drops   as 2, with the sandbox dropping a fraction of database broadcasts on purpose (for
+                       ``--drop-seconds``, longer until 3 drops hit the Station's topic), then a tail
+                       without drops in which every hole shows.
 For each: commit → client latency, billed messages per second next to the plan quotas, authorization
 queries per committed change, the sandbox's CPU, lost and duplicated messages, injected versus detected
 gaps. Latency: from the time a device's commit returned to the time a workstation parsed the frame, or

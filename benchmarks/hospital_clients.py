@@ -155,7 +155,7 @@ class Watched:
         return f"provider:{self.station.provider_id}"
 
     def feed(self):
-        return self.station.link.feeds.get(self.topic)
+        return self.station.link.feed.feeds.get(self.topic)
 
     async def start(self) -> None:
         await self.station.start()

@@ -132,3 +132,9 @@ class RestGateway(PostgrestApi):
             return (await self.client.rpc(command.rpc, params).execute()).data
         except (APIError, httpx.HTTPError, OSError) as exc:
             raise _classify(exc) from exc
+
+    async def send_reply(self, patient_id: str, body: str, action_id: str) -> dict:
+        """A clinician's message to the patient (``public.send_message``: assigned clinicians only, at most
+        8 KB, idempotent on ``action_id``); returns the message row."""
+        return await self._run(self.client.rpc("send_message", {"p_patient_id": patient_id, "p_body": body,
+                                                                "p_action_id": action_id}))

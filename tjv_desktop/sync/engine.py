@@ -276,6 +276,35 @@ class SyncEngine:
                     break  # keep order: the rest waits for the next chance
                 self._emit(await self.worker.call(LocalStore.mark_command_sent, cmd.action_id, row))
                 sent += 1
+            sent += await self._replay_replies()
+        return sent
+
+    async def reply(self, patient_id: str, body: str, actor: str) -> str:
+        """Keeps a reply to the patient (store + audit, one transaction), shows it pending, sends it if
+        online; offline it waits in the store and goes with the next outbox replay."""
+        action_id = str(uuid.uuid4())
+        self._emit(await self.worker.call(LocalStore.record_reply, patient_id, body, action_id, actor))
+        if self.online:
+            task = asyncio.create_task(self.replay_outbox(), name="tjv-outbox")
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+        return action_id
+
+    async def _replay_replies(self) -> int:
+        """Sends pending replies in order (called under the replay lock); returns how many were sent."""
+        sent = 0
+        for reply in await self.worker.call(LocalStore.pending_replies):
+            try:
+                row = await self.rest.send_reply(reply.patient_id, reply.body, reply.action_id)
+            except PermanentError as exc:
+                log.warning("reply %s refused by the server: %s", reply.action_id, exc)
+                self._emit(await self.worker.call(LocalStore.mark_reply_failed, reply.action_id, str(exc), True))
+                continue
+            except TransientError as exc:
+                await self.worker.call(LocalStore.mark_reply_failed, reply.action_id, str(exc), False)
+                break
+            self._emit(await self.worker.call(LocalStore.mark_reply_sent, reply.action_id, row))
+            sent += 1
         return sent
 
     async def audit(self, actor: str | None, action: str, details: dict) -> None:

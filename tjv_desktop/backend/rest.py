@@ -138,3 +138,9 @@ class RestGateway(PostgrestApi):
         8 KB, idempotent on ``action_id``); returns the message row."""
         return await self._run(self.client.rpc("send_message", {"p_patient_id": patient_id, "p_body": body,
                                                                 "p_action_id": action_id}))
+
+    async def audit_handoff_export(self, patient_ids: list[str], language: str, action_id: str) -> int:
+        """Records a handoff export on the server (one audit row per patient; refused whole if one is not
+        the caller's to see)."""
+        return await self._run(self.client.rpc("audit_handoff_export", {
+            "p_patient_ids": patient_ids, "p_language": language, "p_action_id": action_id}))

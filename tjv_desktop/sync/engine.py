@@ -32,7 +32,7 @@ from tjv_desktop.domain.events import (
 from tjv_desktop.store import ChangeSet, LocalStore
 from tjv_desktop.tasks import cancel_and_wait
 
-from . import read_side
+from . import handoff, read_side
 from .views import AlertRow, PatientDetailView, ViewUpdate
 from .worker import StoreWorker
 
@@ -306,6 +306,22 @@ class SyncEngine:
             self._emit(await self.worker.call(LocalStore.mark_reply_sent, reply.action_id, row))
             sent += 1
         return sent
+
+    async def handoff_patients(self, since: datetime) -> list:
+        return await self.worker.call(handoff.handoff_patients, self.provider_id, since)
+
+    async def audit_handoff(self, patient_ids: list[str], language: str, kind: str) -> str:
+        """An export or print of the handoff report: in the local audit trail (who, which patients, how),
+        then on the server when online (a server refusal is logged; the local record stays)."""
+        action_id = str(uuid.uuid4())
+        await self.worker.call(LocalStore.audit, self.provider_id, "handoff.export", "patients", None,
+                               {"action_id": action_id, "patients": patient_ids, "language": language, "kind": kind})
+        if self.online and self.rest is not None:
+            try:
+                await self.rest.audit_handoff_export(patient_ids, language, action_id)
+            except (TransientError, PermanentError) as exc:
+                log.warning("handoff export %s not recorded on the server: %s", action_id, exc)
+        return action_id
 
     async def audit(self, actor: str | None, action: str, details: dict) -> None:
         """A workstation event (lock, unlock, alarm signals) in the local audit trail; ids only."""

@@ -144,3 +144,22 @@ class RestGateway(PostgrestApi):
         the caller's to see)."""
         return await self._run(self.client.rpc("audit_handoff_export", {
             "p_patient_ids": patient_ids, "p_language": language, "p_action_id": action_id}))
+
+    async def workstation_heartbeat(self, workstation: str, locked: bool) -> str:
+        return await self._run(self.client.rpc("workstation_heartbeat", {"p_workstation": workstation,
+                                                                         "p_locked": locked}))
+
+    async def provider(self, provider_id: str) -> dict | None:
+        rows = await self._run(self.client.table("providers").select("id, full_name, role, tenant_id")
+                               .eq("id", provider_id))
+        return rows[0] if rows else None
+
+    async def quick_replies(self) -> list[dict]:
+        """The tenant's quick replies (RLS: the caller's tenant only), in their order."""
+        return await self._run(self.client.table("quick_replies").select("id, label, body, position")
+                               .order("position").order("label"))
+
+    async def tenant_metrics(self, since: datetime, bucket_seconds: int) -> list[dict]:
+        """Per metric, the average and maximum of each bucket since ``since`` (``public.tenant_metrics``)."""
+        return await self._run(self.client.rpc("tenant_metrics", {"p_since": _iso(since),
+                                                                  "p_bucket": f"{int(bucket_seconds)} seconds"}))

@@ -163,3 +163,20 @@ class RestGateway(PostgrestApi):
         """Per metric, the average and maximum of each bucket since ``since`` (``public.tenant_metrics``)."""
         return await self._run(self.client.rpc("tenant_metrics", {"p_since": _iso(since),
                                                                   "p_bucket": f"{int(bucket_seconds)} seconds"}))
+
+    async def tenant_limits(self, tenant_id: str) -> dict[str, float]:
+        """The tenant's metric limits in the metrics' units (seconds, patients)."""
+        rows = await self._run(self.client.table("tenants").select("metrics_ack_p90_limit, metrics_stale_patients_limit")
+                               .eq("id", tenant_id))
+        if not rows:
+            return {}
+        return {"ack_p90_s": _interval_seconds(rows[0]["metrics_ack_p90_limit"]),
+                "stale_patients": float(rows[0]["metrics_stale_patients_limit"])}
+
+
+def _interval_seconds(text: str) -> float:
+    """PostgreSQL's interval output ("00:10:00", "1 day 02:00:00") in seconds."""
+    days, _, clock = str(text).rpartition(" ")
+    hours, minutes, seconds = (float(x) for x in clock.split(":"))
+    day_count = float(days.split()[0]) if days else 0.0
+    return day_count * 86400 + hours * 3600 + minutes * 60 + seconds

@@ -95,6 +95,10 @@ def census_row(store: LocalStore, patient_id: str, provider_id: str | None = Non
                    if is_open(a.get("state")) and _mine(a, provider_id)]
     top = min((a.get("priority") for a in open_alerts), key=worst_first, default=None)
     patient, status = patient or {}, status or {}
+    messages = store.rows_for_patient("messages", patient_id)
+    from_patient = [m for m in messages if m.get("sender_role") == "patient"]
+    measured = instant(latest.get("measured_at")) if latest else None
+    seen = [t for t in [measured, *(instant(m.get("created_at")) for m in from_patient)] if t is not None]
     return CensusRow(
         patient_id=patient_id, name=patient.get("full_name") or patient_id[:8],
         procedure=patient.get("procedure"), side=patient.get("side"), pod=post_operative_day(patient),
@@ -103,8 +107,7 @@ def census_row(store: LocalStore, patient_id: str, provider_id: str | None = Non
         measured_at=instant(latest.get("measured_at")) if latest else None,
         alert_count=len(open_alerts), unanswered=sum(1 for a in open_alerts if needs_response(a.get("state"))),
         top_priority=top if worst_first(top) else None,
-        unread=sum(1 for m in store.rows_for_patient("messages", patient_id)
-                   if m.get("sender_role") == "patient" and not m.get("read_at")))
+        unread=sum(1 for m in from_patient if not m.get("read_at")), last_seen=max(seen, default=None))
 
 
 def census_rows(store: LocalStore, patient_ids: Iterable[str] | None = None,

@@ -61,7 +61,7 @@ def test_colleagues_patient_apps_and_a_reply_in_the_real_window(qapp, sandbox, a
             offline_s = time.monotonic() - left
 
             # The patient's app, through the official client signed in as the patient.
-            await until(lambda: PATIENT_1 in window.census_model.keys(), 20, "patient 1 in the census")
+            await until(lambda: window.census_model.row(PATIENT_1) is not None, 20, "patient 1 in the census")
             await until(lambda: PATIENT_1 in monitor.care_team.patients.watched, 20, "patient 1's app watched")
             app = AsyncRealtimeClient(f"{sandbox.url}/realtime/v1", token=sandbox.anon_key, auto_reconnect=False)
             await app.connect()

@@ -74,6 +74,10 @@ def test_colleagues_patient_apps_and_a_reply_in_the_real_window(qapp, sandbox, a
                 assert await asyncio.shield(joined) == RealtimeSubscribeStates.SUBSCRIBED
             await channel.track({"app": "patient", "since": datetime.now(UTC).isoformat()})
             await until(lambda: app_cell(window, PATIENT_1) == "app online", 15, "app online in the census")
+            model = window.census_model
+            source = model.index(model.keys().index(PATIENT_1), CensusModel.COLUMNS.index("app"))
+            window.census_view.scrollTo(window.census_proxy.mapFromSource(source))
+            window.grab().save(str(artifacts_dir / "care_team_census.png"))
             await app.close()
             await until(lambda: app_cell(window, PATIENT_1).startswith("last seen"), 15, "last seen in the census")
             seen = app_cell(window, PATIENT_1)

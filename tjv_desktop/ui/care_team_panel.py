@@ -14,7 +14,7 @@ from tjv_desktop.domain.care_team import Colleague
 
 from .i18n import local_time
 
-ONLINE, LOCKED = QColor("#81c784"), QColor("#b0b0b0")
+ONLINE, LOCKED = QColor("#2e7d32"), QColor("#757575")  # readable on the dock's light background
 
 
 class CareTeamPanel(QWidget):

@@ -38,16 +38,18 @@ begin
         where a.provider_id = v_provider and a.active and pr.active) then
     raise exception 'patient % is not assigned to you', p_patient_id using errcode = '42501';
   end if;
-  select * into v_message from public.messages m where m.action_id = p_action_id;
-  if found then
+  -- A concurrent replay of the same action id waits on the unique index and then finds the message.
+  insert into public.messages (patient_id, provider_id, sender_role, sender_user_id, body, action_id)
+  values (p_patient_id, v_provider, 'provider', auth.uid(), p_body, p_action_id)
+  on conflict (action_id) where action_id is not null do nothing
+  returning * into v_message;
+  if not found then
+    select * into v_message from public.messages m where m.action_id = p_action_id;
     if v_message.patient_id <> p_patient_id or v_message.provider_id is distinct from v_provider then
       raise exception 'action id % was already used for another message', p_action_id using errcode = '22023';
     end if;
     return v_message;  -- a replay: the message already exists
   end if;
-  insert into public.messages (patient_id, provider_id, sender_role, sender_user_id, body, action_id)
-  values (p_patient_id, v_provider, 'provider', auth.uid(), p_body, p_action_id)
-  returning * into v_message;
   perform private.write_audit(v_message.tenant_id, 'message.send', 'messages', v_message.id::text,
     p_patient_id, p_action_id, jsonb_build_object('bytes', octet_length(p_body)));
   return v_message;

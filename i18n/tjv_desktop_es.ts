@@ -287,7 +287,7 @@
         <translation> · bloqueado</translation>
     </message>
     <message>
-        <location filename="../tjv_desktop/ui/i18n.py" line="+229"/>
+        <location filename="../tjv_desktop/ui/i18n.py" line="+230"/>
         <source>clinician</source>
         <translation>clínico</translation>
     </message>
@@ -664,7 +664,7 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../tjv_desktop/ui/i18n.py" line="-125"/>
+        <location filename="../tjv_desktop/ui/i18n.py" line="-126"/>
         <source>Collaboration</source>
         <translation>Colaboración</translation>
     </message>
@@ -1585,7 +1585,7 @@
 <context>
     <name>handoff</name>
     <message>
-        <location line="+128"/>
+        <location line="+129"/>
         <source>no vitals in this shift</source>
         <translation>sin constantes en este turno</translation>
     </message>
@@ -1653,7 +1653,7 @@
 <context>
     <name>models</name>
     <message>
-        <location line="-106"/>
+        <location line="-107"/>
         <source>never</source>
         <translation>nunca</translation>
     </message>
@@ -1887,11 +1887,16 @@
         <source>last seen {age} ago</source>
         <translation>vista hace {age}</translation>
     </message>
+    <message>
+        <location line="+1"/>
+        <source>Care team online: {names}</source>
+        <translation>Equipo conectado: {names}</translation>
+    </message>
 </context>
 <context>
     <name>startup</name>
     <message>
-        <location line="-18"/>
+        <location line="-19"/>
         <source>Wrong e-mail or password. Check both and try again.</source>
         <translation>Correo o contraseña incorrectos. Revise ambos e inténtelo de nuevo.</translation>
     </message>

@@ -12,6 +12,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
+from PySide6.QtCore import Qt
 from realtime import AsyncRealtimeClient, RealtimeSubscribeStates
 
 from tests.support.gui import live_window, run_qt, until
@@ -52,6 +53,10 @@ def test_colleagues_patient_apps_and_a_reply_in_the_real_window(qapp, sandbox, a
             try:
                 await until(lambda: any("WS-THEATRE" in n for n in panel.names()), 15, "the colleague online")
                 online_s = time.monotonic() - started
+                model = window.census_model
+                name_of_5 = model.index(model.keys().index(PATIENT_5), CensusModel.COLUMNS.index("name"))
+                await until(lambda: "Dr. Samuel Hart" in (model.data(name_of_5, Qt.ItemDataRole.ToolTipRole) or ""),
+                            15, "the surgeon in patient 5's tooltip")
                 window.grab().save(str(artifacts_dir / "care_team_window.png"))
             finally:
                 left = time.monotonic()

@@ -42,7 +42,8 @@ async def station_with_care_team(sandbox, email: str, workstation: str,
 
 
 async def test_a_colleague_and_a_patient_app_going_online_and_offline_show_at_the_station(sandbox):
-    first, team = await station_with_care_team(sandbox, "nurse@riverside.tjv.test", "WS-NURSE", [PATIENT_1])
+    first, team = await station_with_care_team(sandbox, "nurse@riverside.tjv.test", "WS-NURSE",
+                                               [PATIENT_1, PATIENT_5])
     second = other = None
     app = None
     try:
@@ -56,6 +57,10 @@ async def test_a_colleague_and_a_patient_app_going_online_and_offline_show_at_th
         online_in = time.monotonic() - started  # sign-in, connection and join included
         surgeon = next(c for c in team.colleagues if c.workstation == "WS-SURGEON")
         assert (surgeon.name, surgeon.role, surgeon.locked) == ("Dr. Samuel Hart", "clinician", False)
+        # Patient 5 is the nurse's and the surgeon's; patient 1 is not the surgeon's (the physio's, offline).
+        await until(lambda: team.team_online.get(PATIENT_5) == ["Dr. Samuel Hart"], "the surgeon in patient 5's team")
+        assert team.team_online.get(PATIENT_1, []) == []
+        assert second.provider_id in team.assigned[PATIENT_5] and second.provider_id not in team.assigned[PATIENT_1]
         await other.set_locked(True)
         await until(lambda: any(c.workstation == "WS-SURGEON" and c.locked for c in team.colleagues or []),
                     "the surgeon's workstation locked")
@@ -65,6 +70,7 @@ async def test_a_colleague_and_a_patient_app_going_online_and_offline_show_at_th
         await until(lambda: not any(c.workstation == "WS-SURGEON" for c in team.colleagues or []),
                     "the surgeon's workstation offline")
         offline_in = time.monotonic() - started
+        assert team.team_online[PATIENT_5] == []
         print(f"colleague online after {online_in:.2f} s, offline after {offline_in:.2f} s")
 
         # The patient's app: the official client, signed in as the patient, tracking on its app topic.

@@ -198,3 +198,19 @@ async def test_a_handoff_export_is_audited_per_patient_and_refused_for_a_patient
     with pytest.raises(asyncpg.InsufficientPrivilegeError):
         await as_user(db, ward["nurse_user"], "select audit_handoff_export($1, 'en', $2)",
                       [ward["patient"], ward["other_patient"]], uuid.uuid4())
+
+
+async def test_care_team_of_names_the_colleagues_of_patients_the_caller_sees_only(db):
+    ward = await make_ward(db)
+    await db.execute("insert into provider_assignments (tenant_id, provider_id, patient_id) values ($1, $2, $3)",
+                     ward["tenant"], ward["surgeon"], ward["patient"])
+    query = "select patient_id, provider_id from care_team_of($1)"
+    rows = await as_user(db, ward["nurse_user"], query, [ward["patient"], ward["other_patient"]])
+    # The nurse sees patient P (her and the surgeon), not Q (the surgeon's only).
+    assert {(r["patient_id"], r["provider_id"]) for r in rows} == {
+        (ward["patient"], ward["nurse"]), (ward["patient"], ward["surgeon"])}
+    # Her own assignment rows are still all she reads from the table itself.
+    assert {r["provider_id"] for r in await as_user(db, ward["nurse_user"], "select provider_id from provider_assignments")} \
+        == {ward["nurse"]}
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+        await as_user(db, ward["patient_user"], query, [ward["patient"]])

@@ -109,6 +109,7 @@ class Monitor:
         panel = CareTeamPanel(identity.provider_id)
         team.colleagues_did_change.append(panel.set_colleagues)
         team.app_did_change.append(window.census_model.set_app_presence)
+        team.team_did_change.append(window.census_model.set_team_online)
         box = ReplyBox()
 
         def open_handoff() -> None:

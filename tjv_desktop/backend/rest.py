@@ -173,6 +173,14 @@ class RestGateway(PostgrestApi):
         return {"ack_p90_s": _interval_seconds(rows[0]["metrics_ack_p90_limit"]),
                 "stale_patients": float(rows[0]["metrics_stale_patients_limit"])}
 
+    async def care_team_of(self, patient_ids: list[str]) -> dict[str, set[str]]:
+        """Patient -> the providers actively assigned to them (``public.care_team_of``; the caller's patients)."""
+        team: dict[str, set[str]] = {}
+        for start in range(0, len(patient_ids), ID_CHUNK):
+            rows = await self._run(self.client.rpc("care_team_of", {"p_patient_ids": patient_ids[start:start + ID_CHUNK]}))
+            for row in rows or []:
+                team.setdefault(str(row["patient_id"]), set()).add(str(row["provider_id"]))
+        return team
 
 def _interval_seconds(text: str) -> float:
     """PostgreSQL's interval output ("00:10:00", "1 day 02:00:00") in seconds."""
@@ -180,3 +188,4 @@ def _interval_seconds(text: str) -> float:
     hours, minutes, seconds = (float(x) for x in clock.split(":"))
     day_count = float(days.split()[0]) if days else 0.0
     return day_count * 86400 + hours * 3600 + minutes * 60 + seconds
+

@@ -38,6 +38,10 @@ class CareTeam:
         self.colleagues_did_change: list[Callable[[list[Colleague] | None], None]] = []
         self.app_did_change: list[Callable[[str, bool | None, datetime | None], None]] = []
         self.metrics_did_arrive: list[Callable[[list[dict]], None]] = []
+        # patient -> names of their other assigned clinicians online now
+        self.team_did_change: list[Callable[[str, list[str]], None]] = []
+        self.assigned: dict[str, set[str]] = {}  # patient -> providers actively assigned
+        self.team_online: dict[str, list[str]] = {}
         key = f"{provider_id}:{self.workstation}"
         meta = workstation_meta(provider_id, name, role, self.workstation, clock(), False)
         self.presence = CareTeamPresence(link, tenant_id, key, meta, self._colleagues, self._metrics)
@@ -48,6 +52,28 @@ class CareTeam:
         self.colleagues = found
         for listener in list(self.colleagues_did_change):
             listener(found)
+        self._judge_teams()
+
+    def _judge_teams(self) -> None:
+        """Per patient, which of their other assigned clinicians are online now; tells only changes."""
+        online: dict[str, str] = {}
+        for c in self.colleagues or []:
+            if c.provider_id != self.provider_id:
+                online.setdefault(c.provider_id, c.name)
+        for patient_id, providers in self.assigned.items():
+            names = sorted(online[p] for p in providers if p in online)
+            if names != self.team_online.get(patient_id, []):
+                self.team_online[patient_id] = names
+                for listener in list(self.team_did_change):
+                    listener(patient_id, names)
+
+    async def _load_teams(self, patient_ids: list[str]) -> None:
+        try:
+            self.assigned = await self.rest.care_team_of(list(patient_ids)) if patient_ids else {}
+        except RestError as exc:  # offline: the next watch (a resync changing the panel) reads them
+            log.info("care teams not read: %s", exc)
+            return
+        self._judge_teams()
 
     def _metrics(self, rows: list[dict]) -> None:
         for listener in list(self.metrics_did_arrive):
@@ -63,11 +89,12 @@ class CareTeam:
 
     async def start(self, patient_ids: list[str]) -> None:
         await self.presence.start()
-        await self.patients.watch(patient_ids)
+        await self.watch_patients(patient_ids)
         self._heartbeat = asyncio.create_task(self._beat(), name="tjv-heartbeat")
 
     async def watch_patients(self, patient_ids: list[str]) -> None:
         await self.patients.watch(patient_ids)
+        await self._load_teams(patient_ids)
 
     async def set_locked(self, locked: bool) -> None:
         self.locked = locked

@@ -226,6 +226,7 @@ CATALOGUE = (
     QT_TRANSLATE_NOOP("models", "App"),
     QT_TRANSLATE_NOOP("models", "app online"),
     QT_TRANSLATE_NOOP("models", "last seen {age} ago"),
+    QT_TRANSLATE_NOOP("models", "Care team online: {names}"),
     QT_TRANSLATE_NOOP("CareTeamPanel", "clinician"),
     QT_TRANSLATE_NOOP("CareTeamPanel", "coordinator"),
     QT_TRANSLATE_NOOP("CareTeamPanel", "admin"),

@@ -178,6 +178,15 @@ class CensusModel(KeyedTableModel):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.app_presence: dict[str, tuple[bool | None, datetime | None]] = {}
+        self.team_online: dict[str, list[str]] = {}
+
+    def set_team_online(self, patient_id: str, names: list[str]) -> None:
+        """The patient's other assigned clinicians online now (the name cell's tooltip)."""
+        self.team_online[patient_id] = list(names)
+        if patient_id in self._rows:
+            row = self._keys.index(patient_id)
+            column = self.COLUMNS.index("name")
+            self.dataChanged.emit(self.index(row, column), self.index(row, column))
 
     def set_app_presence(self, patient_id: str, online: bool | None, seen: datetime | None) -> None:
         self.app_presence[patient_id] = (online, seen)
@@ -277,6 +286,8 @@ class CensusModel(KeyedTableModel):
             return int(Qt.AlignmentFlag.AlignCenter)
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return f"{self.column_title(self.COLUMNS.index(column))}: {self._display(row, column)}"
+        if role == Qt.ItemDataRole.ToolTipRole and column == "name" and self.team_online.get(row.patient_id):
+            return _tr("Care team online: {names}").format(names=", ".join(self.team_online[row.patient_id]))
         if role == Qt.ItemDataRole.ToolTipRole and column == "alerts" and row.top_priority:
             return _tr("{n} open alerts, highest priority {p}").format(n=row.alert_count, p=row.top_priority)
         return None

@@ -155,3 +155,30 @@ def test_the_coordinators_metrics_view_plots_a_shift(qapp, sandbox, artifacts_di
     assert all(n >= 140 for n in shift.values()), shift  # 5-minute buckets over 12 h
     assert 12 <= week <= 14  # hourly buckets of the same 12 h
     assert limits == {"ack_p90_s": 600.0, "stale_patients": 3.0}
+
+
+def test_the_handoff_button_exports_a_report_audited_on_the_server(qapp, sandbox, artifacts_dir, tmp_path):
+    from tjv_desktop.ui.handoff_dialog import HandoffDialog
+
+    async def scenario():
+        async with live_window(sandbox, size=(1600, 1000)) as (monitor, window):
+            await until(lambda: window.census_model.rowCount() == 8, 20, "the nurse's 8 patients")
+            window.handoff_button.click()
+            await until(lambda: any(d.patients for d in window.findChildren(HandoffDialog)), 20,
+                        "the report's patients")
+            dialog = window.findChildren(HandoffDialog)[0]
+            await dialog.export_pdf(str(tmp_path / "handoff.pdf"))
+            db = await asyncpg.connect(sandbox.db_url)
+            try:
+                rows = await db.fetch(
+                    "select patient_id::text, actor_provider_id::text, details from audit_log "
+                    "where action = 'handoff.export' and actor_provider_id = $1::uuid "
+                    "and created_at > now() - interval '1 minute'", monitor.core.identity.provider_id)
+            finally:
+                await db.close()
+            dialog.close()
+            return [p.census.patient_id for p in dialog.patients], rows
+
+    shown, rows = run_qt(qapp, scenario, timeout=90)
+    assert len(shown) == 8
+    assert sorted(r["patient_id"] for r in rows) == sorted(shown)  # one server audit row per patient

@@ -173,6 +173,18 @@ class RestGateway(PostgrestApi):
         return {"ack_p90_s": _interval_seconds(rows[0]["metrics_ack_p90_limit"]),
                 "stale_patients": float(rows[0]["metrics_stale_patients_limit"])}
 
+    async def handoff_notes(self) -> dict[str, str]:
+        """Patient -> the shared note (I-PASS) of the newest open session about them, where the session is
+        not end-to-end encrypted (an encrypted one keeps no text on the server)."""
+        rows = await self._run(self.client.table("collaboration_sessions").select("patient_id, document_text")
+                               .eq("status", "open").not_.is_("patient_id", "null")
+                               .not_.is_("document_text", "null").order("updated_at", desc=True))
+        notes: dict[str, str] = {}
+        for row in rows or []:
+            if (row.get("document_text") or "").strip():
+                notes.setdefault(str(row["patient_id"]), row["document_text"])
+        return notes
+
     async def care_team_of(self, patient_ids: list[str]) -> dict[str, set[str]]:
         """Patient -> the providers actively assigned to them (``public.care_team_of``; the caller's patients)."""
         team: dict[str, set[str]] = {}

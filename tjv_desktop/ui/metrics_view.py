@@ -50,6 +50,7 @@ class MetricsView(QWidget):
             self.group.addButton(button)
             buttons.addWidget(button)
         self.status = QLabel("", self)
+        self.status.setMinimumWidth(200)  # "Updated 07:00" must not be cut when it replaces "Loading…"
         buttons.addWidget(self.status)
         buttons.addStretch(1)
         self.group.buttonClicked.connect(lambda b: asyncio.ensure_future(self.show_range(b.property("range"))))

@@ -287,7 +287,7 @@
         <translation> · bloqueado</translation>
     </message>
     <message>
-        <location filename="../tjv_desktop/ui/i18n.py" line="+230"/>
+        <location filename="../tjv_desktop/ui/i18n.py" line="+231"/>
         <source>clinician</source>
         <translation>clínico</translation>
     </message>
@@ -664,7 +664,7 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../tjv_desktop/ui/i18n.py" line="-126"/>
+        <location filename="../tjv_desktop/ui/i18n.py" line="-127"/>
         <source>Collaboration</source>
         <translation>Colaboración</translation>
     </message>
@@ -863,7 +863,7 @@
         <translation>Últimos 7 días</translation>
     </message>
     <message>
-        <location line="+14"/>
+        <location line="+15"/>
         <source>Metrics charts</source>
         <translation>Gráficos de métricas</translation>
     </message>
@@ -1585,7 +1585,7 @@
 <context>
     <name>handoff</name>
     <message>
-        <location line="+129"/>
+        <location line="+130"/>
         <source>no vitals in this shift</source>
         <translation>sin constantes en este turno</translation>
     </message>
@@ -1653,7 +1653,7 @@
 <context>
     <name>models</name>
     <message>
-        <location line="-107"/>
+        <location line="-108"/>
         <source>never</source>
         <translation>nunca</translation>
     </message>
@@ -1892,11 +1892,16 @@
         <source>Care team online: {names}</source>
         <translation>Equipo conectado: {names}</translation>
     </message>
+    <message>
+        <location line="+1"/>
+        <source>None of this patient&apos;s other clinicians is online</source>
+        <translation>Ningún otro clínico de este paciente está conectado</translation>
+    </message>
 </context>
 <context>
     <name>startup</name>
     <message>
-        <location line="-19"/>
+        <location line="-20"/>
         <source>Wrong e-mail or password. Check both and try again.</source>
         <translation>Correo o contraseña incorrectos. Revise ambos e inténtelo de nuevo.</translation>
     </message>

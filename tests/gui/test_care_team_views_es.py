@@ -74,3 +74,20 @@ def test_the_care_team_views_in_spanish(qapp, artifacts_dir):
         assert not {"This shift (12 h)", "Last 7 days"} & set(texts)
     finally:
         i18n.install_translator(qapp, "en")
+
+
+def test_an_alert_row_says_whether_the_patients_other_clinicians_are_online(qapp):
+    from PySide6.QtCore import Qt
+
+    from tjv_desktop.sync.views import AlertRow
+    from tjv_desktop.ui.models import AlertsModel, CensusModel
+
+    census, alerts = CensusModel(), AlertsModel()
+    alerts.team_online = census.team_online  # as the window shares them
+    row = AlertRow(id="a-1", patient_id="p-1", patient_name="P", provider_id="me", priority="high", state="active",
+                   message="SpO2 85 %", raised_at=NOW, row={"patient_id": "p-1", "escalated_from": "a-0"})
+    alerts.apply({"a-1": row})
+    index = alerts.index(0, AlertsModel.COLUMNS.index("patient"))
+    assert alerts.data(index, Qt.ItemDataRole.ToolTipRole) == "None of this patient's other clinicians is online"
+    census.set_team_online("p-1", ["Dr. Samuel Hart"])
+    assert alerts.data(index, Qt.ItemDataRole.ToolTipRole) == "Care team online: Dr. Samuel Hart"

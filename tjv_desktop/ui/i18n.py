@@ -227,6 +227,7 @@ CATALOGUE = (
     QT_TRANSLATE_NOOP("models", "app online"),
     QT_TRANSLATE_NOOP("models", "last seen {age} ago"),
     QT_TRANSLATE_NOOP("models", "Care team online: {names}"),
+    QT_TRANSLATE_NOOP("models", "None of this patient's other clinicians is online"),
     QT_TRANSLATE_NOOP("CareTeamPanel", "clinician"),
     QT_TRANSLATE_NOOP("CareTeamPanel", "coordinator"),
     QT_TRANSLATE_NOOP("CareTeamPanel", "admin"),

@@ -580,6 +580,8 @@ class MainWindow(QMainWindow):
             self.metrics_button = self._button(_tr("Metrics…"), open_metrics)
             self.statusBar().addPermanentWidget(self.metrics_button)
         self.care_team_dock, self.care_team_panel, self.reply_box = dock, team_panel, reply_box
+        for model in (self.alerts_model, self.history_model):  # alert rows' tooltips: who is online
+            model.team_online = self.census_model.team_online
 
     def _update_titles(self) -> None:
         shown, total = self.census_proxy.rowCount(), self.census_model.rowCount()

@@ -303,6 +303,8 @@ class AlertsModel(KeyedTableModel):
     def __init__(self, parent=None, now=lambda: datetime.now(UTC), history: bool = False):
         super().__init__(parent, now)
         self.history = history
+        # Care team (issue 16): patient -> their clinicians online now (the census model's, shared).
+        self.team_online: dict[str, list[str]] = {}
 
     def keep(self, row: AlertRow) -> bool:
         return self.history or row.is_open
@@ -359,6 +361,13 @@ class AlertsModel(KeyedTableModel):
             return font
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return f"{self.column_title(self.COLUMNS.index(column))}: {self._display(row, column)}"
+        if role == Qt.ItemDataRole.ToolTipRole and column == "patient" and row.row.get("patient_id"):
+            # Escalated or not, whether the patient's other clinicians (the alert's first recipients when
+            # it reached this station by escalation) are online now.
+            names = self.team_online.get(row.patient_id)
+            if names:
+                return _tr("Care team online: {names}").format(names=", ".join(names))
+            return _tr("None of this patient's other clinicians is online")
         return None
 
 

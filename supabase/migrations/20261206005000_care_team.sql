@@ -114,6 +114,8 @@ create table public.workstation_heartbeats (
 );
 create index workstation_heartbeats_tenant_idx on public.workstation_heartbeats (tenant_id, seen_at desc);
 alter table public.workstation_heartbeats enable row level security;
+create trigger set_updated_at before update on public.workstation_heartbeats
+  for each row execute function private.set_updated_at();
 revoke insert, update, delete on public.workstation_heartbeats from anon, authenticated;
 create policy "providers read their tenant's workstations" on public.workstation_heartbeats
   for select to authenticated
@@ -344,5 +346,22 @@ begin
     create extension if not exists pg_cron;
   end if;
   perform cron.schedule('tjv-tenant-metrics', '* * * * *', 'select private.record_tenant_metrics()');
+end
+$$;
+
+-- 7. Row times. Where the database owns created_at/updated_at (private.stamp_row_times, security
+-- migration 20261206003001), the two new tables take its trigger as every table of public does; on a
+-- schema without it, set_updated_at above keeps updated_at moving.
+do $$
+declare
+  t text;
+begin
+  if pg_catalog.to_regprocedure('private.stamp_row_times()') is null then
+    return;
+  end if;
+  foreach t in array array['quick_replies', 'workstation_heartbeats'] loop
+    execute format('create trigger stamp_row_times before insert or update on public.%I '
+                   'for each row execute function private.stamp_row_times()', t);
+  end loop;
 end
 $$;

@@ -37,7 +37,7 @@
 <context>
     <name>AlarmBar</name>
     <message>
-        <location filename="../tjv_desktop/ui/alarm_bar.py" line="+59"/>
+        <location filename="../tjv_desktop/ui/alarm_bar.py" line="+60"/>
         <source>Alarm bar</source>
         <translation>Barra de alarmas</translation>
     </message>
@@ -83,13 +83,13 @@
     </message>
     <message>
         <location line="+1"/>
-        <location line="+188"/>
+        <location line="+189"/>
         <source>Audio pause</source>
         <translation>Pausa de audio</translation>
     </message>
     <message>
-        <location line="-187"/>
-        <location line="+188"/>
+        <location line="-188"/>
+        <location line="+189"/>
         <source>Alarm pause</source>
         <translation>Pausa de alarma</translation>
     </message>
@@ -99,7 +99,7 @@
         <translation>Audio no disponible</translation>
     </message>
     <message>
-        <location line="-88"/>
+        <location line="-89"/>
         <source>HIGH</source>
         <translation>ALTA</translation>
     </message>
@@ -109,7 +109,7 @@
         <translation>MEDIA</translation>
     </message>
     <message>
-        <location line="+0"/>
+        <location line="+1"/>
         <source>LOW</source>
         <translation>BAJA</translation>
     </message>
@@ -134,7 +134,7 @@
         <translation>({value}, límite&#xa0;{limit})</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+6"/>
         <source>[{state}]</source>
         <translation>[{state}]</translation>
     </message>
@@ -149,12 +149,12 @@
         <translation>aceptada</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="-3"/>
         <source>[rejected: needs an owner]</source>
         <translation>[rechazada: necesita un responsable]</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+9"/>
         <location line="+2"/>
         <source>No active alarms</source>
         <translation>Sin alarmas activas</translation>
@@ -224,12 +224,12 @@
 <context>
     <name>AnnouncementBanner</name>
     <message>
-        <location filename="../tjv_desktop/ui/announcements.py" line="+43"/>
+        <location filename="../tjv_desktop/ui/announcements.py" line="+48"/>
         <source>Dismiss announcement</source>
         <translation>Descartar aviso</translation>
     </message>
     <message>
-        <location line="+28"/>
+        <location line="+29"/>
         <source>URGENT ANNOUNCEMENT</source>
         <translation>AVISO URGENTE</translation>
     </message>
@@ -250,9 +250,147 @@
     </message>
 </context>
 <context>
+    <name>CareTeamPanel</name>
+    <message>
+        <location filename="../tjv_desktop/ui/care_team_panel.py" line="+24"/>
+        <source>Care team online</source>
+        <translation>Equipo asistencial conectado</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Colleagues online</source>
+        <translation>Colegas conectados</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Care team: not known while offline</source>
+        <translation>Equipo asistencial: desconocido sin conexión</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Care team online: {n} people, {w} workstations</source>
+        <translation>Equipo conectado: {n} personas, {w} puestos</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>{name} ({role}) · {workstation} · since {since}</source>
+        <translation>{name} ({role}) · {workstation} · desde {since}</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source> · you</source>
+        <translation> · usted</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source> · locked</source>
+        <translation> · bloqueado</translation>
+    </message>
+    <message>
+        <location filename="../tjv_desktop/ui/i18n.py" line="+231"/>
+        <source>clinician</source>
+        <translation>clínico</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>coordinator</source>
+        <translation>coordinador</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>admin</source>
+        <translation>administrador</translation>
+    </message>
+</context>
+<context>
+    <name>HandoffDialog</name>
+    <message>
+        <location filename="../tjv_desktop/ui/handoff_dialog.py" line="+41"/>
+        <location line="+1"/>
+        <location line="+64"/>
+        <source>Handoff report</source>
+        <translation>Informe de relevo</translation>
+    </message>
+    <message>
+        <location line="-59"/>
+        <source> h</source>
+        <translation> h</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Length of the shift</source>
+        <translation>Duración del turno</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Name and MRN</source>
+        <translation>Nombre y NHC</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Initials and last MRN digits</source>
+        <translation>Iniciales y últimos dígitos del NHC</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Patient identifiers</source>
+        <translation>Identificadores del paciente</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Shift:</source>
+        <translation>Turno:</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Identifiers:</source>
+        <translation>Identificadores:</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Report preview</source>
+        <translation>Vista previa del informe</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Save as PDF…</source>
+        <translation>Guardar como PDF…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Print…</source>
+        <translation>Imprimir…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Close</source>
+        <translation>Cerrar</translation>
+    </message>
+    <message>
+        <location line="+44"/>
+        <source>Saved {n} patients to {path}</source>
+        <translation>Guardados {n} pacientes en {path}</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Sent {n} patients to the printer</source>
+        <translation>Enviados {n} pacientes a la impresora</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Save the handoff report</source>
+        <translation>Guardar el informe de relevo</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>PDF files (*.pdf)</source>
+        <translation>Archivos PDF (*.pdf)</translation>
+    </message>
+</context>
+<context>
     <name>HealthLauncher</name>
     <message>
-        <location filename="../tjv_desktop/ui/health_panel.py" line="+292"/>
+        <location filename="../tjv_desktop/ui/health_panel.py" line="+293"/>
         <location line="+4"/>
         <source>Connection health</source>
         <translation>Estado de la conexión</translation>
@@ -435,7 +573,7 @@
 <context>
     <name>LockScreen</name>
     <message>
-        <location filename="../tjv_desktop/ui/lock_screen.py" line="+85"/>
+        <location filename="../tjv_desktop/ui/lock_screen.py" line="+79"/>
         <location line="+4"/>
         <source>Screen locked</source>
         <translation>Pantalla bloqueada</translation>
@@ -526,7 +664,7 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../tjv_desktop/ui/i18n.py" line="+108"/>
+        <location filename="../tjv_desktop/ui/i18n.py" line="-127"/>
         <source>Collaboration</source>
         <translation>Colaboración</translation>
     </message>
@@ -676,7 +814,22 @@
         <translation>Alerta duplicada</translation>
     </message>
     <message>
-        <location filename="../tjv_desktop/ui/main_window.py" line="+454"/>
+        <location line="+86"/>
+        <source>Care team</source>
+        <translation>Equipo asistencial</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Handoff report…</source>
+        <translation>Informe de relevo…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Metrics…</source>
+        <translation>Métricas…</translation>
+    </message>
+    <message>
+        <location filename="../tjv_desktop/ui/main_window.py" line="+472"/>
         <source>This workstation cannot check passwords; use Switch user.</source>
         <translation>Este puesto no puede comprobar contraseñas; use Cambiar de usuario.</translation>
     </message>
@@ -692,9 +845,78 @@
     </message>
 </context>
 <context>
+    <name>MetricsView</name>
+    <message>
+        <location filename="../tjv_desktop/ui/metrics_view.py" line="+40"/>
+        <location line="+1"/>
+        <source>Tenant metrics</source>
+        <translation>Métricas del centro</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>This shift (12 h)</source>
+        <translation>Este turno (12 h)</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Last 7 days</source>
+        <translation>Últimos 7 días</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>Metrics charts</source>
+        <translation>Gráficos de métricas</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Alerts raised</source>
+        <translation>Alertas generadas</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Time to acknowledge</source>
+        <translation>Tiempo hasta el reconocimiento</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Escalations</source>
+        <translation>Escalados</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Stations online</source>
+        <translation>Puestos conectados</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Patients with stale data</source>
+        <translation>Pacientes sin datos recientes</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Time to acknowledge: p90 (white), median (blue) (min)</source>
+        <translation>Tiempo hasta reconocer: p90 (blanco), mediana (azul) (min)</translation>
+    </message>
+    <message>
+        <location line="+23"/>
+        <source>limit</source>
+        <translation>límite</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Loading…</source>
+        <translation>Cargando…</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Updated {time}</source>
+        <translation>Actualizado {time}</translation>
+    </message>
+</context>
+<context>
     <name>PatientDetail</name>
     <message>
-        <location filename="../tjv_desktop/ui/i18n.py" line="+48"/>
+        <location filename="../tjv_desktop/ui/i18n.py" line="-40"/>
         <source>left</source>
         <translation>izquierda</translation>
     </message>
@@ -814,7 +1036,7 @@
         <translation>sistema</translation>
     </message>
     <message>
-        <location filename="../tjv_desktop/ui/patient_detail.py" line="+66"/>
+        <location filename="../tjv_desktop/ui/patient_detail.py" line="+70"/>
         <source>Patient detail</source>
         <translation>Detalle del paciente</translation>
     </message>
@@ -856,11 +1078,12 @@
     <message>
         <location line="+2"/>
         <location line="+4"/>
+        <location line="+88"/>
         <source>Messages</source>
         <translation>Mensajes</translation>
     </message>
     <message>
-        <location line="-2"/>
+        <location line="-90"/>
         <location line="+3"/>
         <source>Care plan</source>
         <translation>Plan de cuidados</translation>
@@ -871,7 +1094,7 @@
         <translation>Alertas</translation>
     </message>
     <message>
-        <location line="+54"/>
+        <location line="+53"/>
         <source>post-operative day {n}</source>
         <translation>día postoperatorio {n}</translation>
     </message>
@@ -891,14 +1114,92 @@
         <translation>constantes de hace {age}</translation>
     </message>
     <message>
-        <location line="+18"/>
+        <location line="+17"/>
         <source>No messages.</source>
         <translation>Sin mensajes.</translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+25"/>
         <source>No care plan.</source>
         <translation>Sin plan de cuidados.</translation>
+    </message>
+</context>
+<context>
+    <name>ReplyBox</name>
+    <message>
+        <location filename="../tjv_desktop/ui/reply_box.py" line="+29"/>
+        <source>Reply to the patient</source>
+        <translation>Responder al paciente</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Write to the patient…</source>
+        <translation>Escriba al paciente…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Reply text</source>
+        <translation>Texto de la respuesta</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Quick replies</source>
+        <translation>Respuestas rápidas</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Send</source>
+        <translation>Enviar</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Send the reply</source>
+        <translation>Enviar la respuesta</translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>Quick replies…</source>
+        <translation>Respuestas rápidas…</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>Write something first.</source>
+        <translation>Escriba algo primero.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Too long: {n} bytes, at most {max}.</source>
+        <translation>Demasiado largo: {n} bytes, máximo {max}.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Reply queued: sent now, or when the station is back online.</source>
+        <translation>Respuesta en cola: se envía ahora o al recuperar la conexión.</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>sending…</source>
+        <translation>enviando…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>not sent: {error}</source>
+        <translation>no enviado: {error}</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>read</source>
+        <translation>leído</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>delivered</source>
+        <translation>entregado</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>sent</source>
+        <translation>enviado</translation>
     </message>
 </context>
 <context>
@@ -1114,7 +1415,7 @@
         <translation>Actualizar</translation>
     </message>
     <message>
-        <location line="+28"/>
+        <location line="+32"/>
         <source>Could not load the sessions: {error}</source>
         <translation>No se pudieron cargar las sesiones: {error}</translation>
     </message>
@@ -1157,7 +1458,7 @@
 <context>
     <name>SignInWindow</name>
     <message>
-        <location filename="../tjv_desktop/ui/sign_in.py" line="+38"/>
+        <location filename="../tjv_desktop/ui/sign_in.py" line="+32"/>
         <source>TJV Desktop — sign in</source>
         <translation>TJV Desktop — iniciar sesión</translation>
     </message>
@@ -1270,7 +1571,7 @@
 <context>
     <name>app</name>
     <message>
-        <location filename="../tjv_desktop/ui/i18n.py" line="-105"/>
+        <location filename="../tjv_desktop/ui/i18n.py" line="-106"/>
         <source>Local copy kept in memory only (no secure keyring)</source>
         <translation>Copia local solo en memoria (sin llavero seguro)</translation>
     </message>
@@ -1286,9 +1587,77 @@
     </message>
 </context>
 <context>
+    <name>handoff</name>
+    <message>
+        <location line="+130"/>
+        <source>no vitals in this shift</source>
+        <translation>sin constantes en este turno</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>{trend} (now {now}, highest {max})</source>
+        <translation>{trend} (ahora {now}, máximo {max})</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>no vitals</source>
+        <translation>sin constantes</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>{age} ago</source>
+        <translation>hace {age}</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Handoff report</source>
+        <translation>Informe de relevo</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Prepared by {author} on {when} · last {hours} h · {n} patients</source>
+        <translation>Preparado por {author} el {when} · últimas {hours} h · {n} pacientes</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>{procedure} · post-operative day {pod} · status {status} · NEWS2 {news2}</source>
+        <translation>{procedure} · día postoperatorio {pod} · estado {status} · NEWS2 {news2}</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>NEWS2 over the shift</source>
+        <translation>NEWS2 durante el turno</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Latest vitals</source>
+        <translation>Últimas constantes</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Open alerts</source>
+        <translation>Alertas abiertas</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>none</source>
+        <translation>ninguna</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Unread messages ({n})</source>
+        <translation>Mensajes sin leer ({n})</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>I-PASS note</source>
+        <translation>Nota I-PASS</translation>
+    </message>
+</context>
+<context>
     <name>models</name>
     <message>
-        <location line="+34"/>
+        <location line="-108"/>
         <source>never</source>
         <translation>nunca</translation>
     </message>
@@ -1502,11 +1871,41 @@
         <source>bilateral</source>
         <translation>bilateral</translation>
     </message>
+    <message>
+        <location line="+42"/>
+        <source>Unread</source>
+        <translation>Sin leer</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>App</source>
+        <translation>Aplicación</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>app online</source>
+        <translation>app conectada</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>last seen {age} ago</source>
+        <translation>vista hace {age}</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Care team online: {names}</source>
+        <translation>Equipo conectado: {names}</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>None of this patient&apos;s other clinicians is online</source>
+        <translation>Ningún otro clínico de este paciente está conectado</translation>
+    </message>
 </context>
 <context>
     <name>startup</name>
     <message>
-        <location line="+27"/>
+        <location line="-20"/>
         <source>Wrong e-mail or password. Check both and try again.</source>
         <translation>Correo o contraseña incorrectos. Revise ambos e inténtelo de nuevo.</translation>
     </message>

@@ -17,13 +17,14 @@ command -v npm >/dev/null || need_apt+=(npm)
 # Qt's offscreen and xcb platforms, fonts, a virtual X server for real-window screenshots, and a
 # Secret Service (gnome-keyring on a private D-Bus) so tests use a real keyring backend.
 # QtMultimedia links libpulse (alarm tones); the tests record them from a private PulseAudio server
-# with a null sink (pulseaudio, parec from pulseaudio-utils). The installers (packaging/README.md):
+# with a null sink (pulseaudio, parec from pulseaudio-utils). poppler-utils' pdftoppm renders the
+# handoff PDF's pages to PNG in its test. The installers (packaging/README.md):
 # binutils for PyInstaller and the Debian package's dependencies (objdump), msitools and wixl for the MSI.
 for pkg in libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 fonts-dejavu-core \
            libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 \
            libxcb-render-util0 libxcb-image0 xvfb \
            gnome-keyring dbus-daemon \
-           libpulse0 pulseaudio pulseaudio-utils binutils msitools wixl; do
+           libpulse0 pulseaudio pulseaudio-utils binutils msitools wixl poppler-utils; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
 done
 

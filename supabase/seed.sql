@@ -247,3 +247,14 @@ on conflict do nothing;
 
 drop view seed_ids;
 drop view seed_people;
+
+-- Quick replies each tenant offers its clinicians (coordinators edit them).
+insert into public.quick_replies (id, tenant_id, label, body, position)
+select md5('seed-quick-reply-' || t || '-' || q.position)::uuid,
+       ('10000000-0000-4000-8000-00000000000' || t)::uuid, q.label, q.body, q.position
+from generate_series(1, 2) t,
+     (values (1, 'Ice and elevate', 'Ice the joint for 20 minutes and keep the leg raised; we are watching your readings.'),
+             (2, 'We will call you', 'A nurse will call you within the next hour.'),
+             (3, 'Call 911', 'If you are short of breath or have chest pain, call 911 now.'),
+             (4, 'Reading received', 'Thank you, we received your reading.')) as q(position, label, body)
+on conflict do nothing;

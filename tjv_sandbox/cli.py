@@ -52,6 +52,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--sim-interval", type=float, default=2.0, help="seconds between simulated vitals")
     p.add_argument("--backfill-hours", type=float, default=72.0,
                    help="history written for simulated patients that have none (0: none)")
+    p.add_argument("--patient-apps", type=int, default=0, metavar="N",
+                   help="run the home app of the first N simulated patients (presence, read receipts), "
+                        "one realtime socket each")
     p.add_argument("--jwt-expiry", type=int, default=3600, help="lifetime of access tokens, seconds")
     p.add_argument("--max-events-per-second", type=int, default=None, metavar="N",
                    help="Realtime messages per second for the project (default 500, as the Pro plan)")
@@ -76,7 +79,7 @@ async def serve(args: argparse.Namespace) -> int:
                                                 ("drop_broadcasts", args.drop_broadcasts)) if value is not None}
     sandbox = Sandbox(data_dir, args.host, args.port, jwt_expiry=args.jwt_expiry,
                       simulate=args.simulate, seed=args.seed, sim_interval=args.sim_interval,
-                      backfill_hours=args.backfill_hours, realtime=realtime)
+                      backfill_hours=args.backfill_hours, realtime=realtime, patient_apps=args.patient_apps)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

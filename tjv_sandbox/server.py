@@ -54,11 +54,12 @@ class Sandbox:
 
     def __init__(self, data_dir: Path, host: str = "127.0.0.1", port: int = 0, *,
                  jwt_expiry: int = 3600, simulate: int = 0, seed: int = 1, sim_interval: float = 2.0,
-                 backfill_hours: float = 72.0, realtime: dict[str, Any] | None = None):
+                 backfill_hours: float = 72.0, realtime: dict[str, Any] | None = None, patient_apps: int = 0):
         self.data_dir = Path(data_dir)
         self.host = host
         self.port = port
         self.simulate = simulate
+        self.patient_apps = patient_apps
         self.seed = seed
         self.sim_interval = sim_interval
         self.backfill_hours = backfill_hours
@@ -71,6 +72,7 @@ class Sandbox:
         )
         self._runner: web.AppRunner | None = None
         self.simulator = None
+        self.apps = None  # simulated patients' home apps (patient_apps.py)
 
     @property
     def url(self) -> str:
@@ -97,7 +99,25 @@ class Sandbox:
             self.simulator = PatientSimulator(info.dsn(), self.simulate, seed=self.seed, interval=self.sim_interval,
                                               backfill=timedelta(hours=self.backfill_hours) or None)
             await self.simulator.start()
+            if self.patient_apps:
+                await self._start_patient_apps()
         log.info("sandbox serving at %s (PostgreSQL on port %s)", self.url, info.port)
+
+    async def _start_patient_apps(self) -> None:
+        """The first ``patient_apps`` simulated patients' home apps, each signed in as its patient."""
+        import time as _time
+
+        from .patient_apps import PatientApps
+
+        def token_for(user_id: str) -> str:
+            now = int(_time.time())
+            return self.ctx.keys.sign({"iss": f"{self.ctx.public_url}/auth/v1", "sub": user_id, "aud": "authenticated",
+                                       "role": "authenticated", "iat": now, "exp": now + self.ctx.jwt_expiry})
+
+        ids = [p.id for p in self.simulator.patients[:self.patient_apps]]
+        self.apps = PatientApps(self.ctx.require_pool(), f"{self.ctx.public_url}/realtime/v1", self.ctx.keys.anon_key,
+                                token_for, ids, seed=self.seed)
+        await self.apps.start()
 
     async def _start_postgres(self) -> ClusterInfo:
         loop = asyncio.get_running_loop()
@@ -166,6 +186,8 @@ class Sandbox:
         }
 
     async def stop(self) -> None:
+        if self.apps is not None:
+            await self.apps.stop()
         if self.simulator is not None:
             await self.simulator.stop()
         if self._runner is not None:

@@ -21,7 +21,7 @@ SUPABASE = Path(__file__).resolve().parents[2] / "supabase"
 TABLES = {
     "tenants", "providers", "patients", "provider_assignments", "vital_signs", "patient_alerts",
     "patient_status", "messages", "care_plans", "system_metrics", "collaboration_sessions", "audit_log",
-    "alert_actions", "alert_rules", "patient_alert_limits",
+    "alert_actions", "alert_rules", "patient_alert_limits", "quick_replies", "workstation_heartbeats",
 }
 PUBLISHED = {
     "patient_alerts", "patient_status", "vital_signs", "messages", "care_plans", "system_metrics",

@@ -63,7 +63,7 @@ def start_demo_sandbox(patients: int, log_level: str, timeout: float = 120.0) ->
     """Starts ``tjv-sandbox`` with the simulator; returns the process and its ready line."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "tjv_sandbox.cli", "--demo-data-dir", "--simulate", str(patients),
-         "--log-level", log_level],
+         "--patient-apps", str(min(40, patients)), "--log-level", log_level],
         stdout=subprocess.PIPE, text=True)
     sel = selectors.DefaultSelector()
     sel.register(proc.stdout, selectors.EVENT_READ)

@@ -55,6 +55,7 @@ class Monitor:
                                  alarm_system=self.alarm_system)
         self.window.health_launcher.set_health(core.health)
         self._add_collaboration()
+        await self._add_care_team()
         await self.window.start()
         core.run()
         return self.window
@@ -82,6 +83,75 @@ class Monitor:
         window.add_collaboration(panel, banner)
         panel.start()
 
+    async def _add_care_team(self) -> None:
+        """Issue 16: presence and heartbeat, the care-team dock, the reply box, the handoff report and, for
+        coordinators, the metrics view, hooked into the window in one place."""
+        from PySide6.QtCore import Qt
+
+        from ..backend.rest import RestError
+        from ..sync.care_team import CareTeam
+        from ..ui.care_team_panel import CareTeamPanel, LockWatcher
+        from ..ui.handoff_dialog import HandoffDialog
+        from ..ui.metrics_view import MetricsView
+        from ..ui.reply_box import ReplyBox
+
+        core, window = self.core, self.window
+        identity, rest = core.identity, core.engine.rest
+        try:
+            me = await rest.provider(identity.provider_id) or {}
+        except RestError as exc:  # offline start: the e-mail stands in for the name
+            log.info("provider name not read: %s", exc)
+            me = {}
+        name = me.get("full_name") or identity.email or ""
+        role = me.get("role") or identity.role or "clinician"
+        team = CareTeam(core.link, rest, provider_id=identity.provider_id, tenant_id=identity.tenant_id,
+                        name=name, role=role)
+        panel = CareTeamPanel(identity.provider_id)
+        team.colleagues_did_change.append(panel.set_colleagues)
+        team.app_did_change.append(window.census_model.set_app_presence)
+        team.team_did_change.append(window.census_model.set_team_online)
+        box = ReplyBox()
+
+        def open_handoff() -> None:
+            dialog = HandoffDialog(core.engine, name, window)
+
+            async def fill() -> None:
+                try:
+                    dialog.notes = await rest.handoff_notes()
+                except RestError as exc:  # offline: the report goes without the session notes
+                    log.info("handoff notes not read: %s", exc)
+                await dialog.refresh()
+            window._spawn(fill())
+            dialog.show()
+
+        def open_metrics() -> None:
+            view = MetricsView(rest.tenant_metrics, parent=window)
+            view.setWindowFlag(Qt.WindowType.Window)
+            team.metrics_did_arrive.append(view.add_rows)
+            view.resize(1000, 640)
+            view.show()
+
+            async def fill() -> None:
+                view.set_limits(await rest.tenant_limits(identity.tenant_id))
+                await view.show_range("shift")
+            window._spawn(fill())
+
+        coordinator = role in ("coordinator", "admin")
+        window.add_care_team(panel, box, open_handoff=open_handoff, open_metrics=open_metrics if coordinator else None)
+        LockWatcher(window.lock_screen, lambda locked: window._spawn(team.set_locked(locked)))
+        model = window.census_model
+        model.rowsInserted.connect(lambda *_: window._spawn(team.watch_patients(model.keys())))
+        model.modelReset.connect(lambda: window._spawn(team.watch_patients(model.keys())))
+
+        async def quick_replies() -> None:
+            try:
+                box.set_quick_replies(await rest.quick_replies())
+            except RestError as exc:
+                log.info("quick replies not read: %s", exc)
+        window._spawn(quick_replies())
+        await team.start(model.keys())
+        self.care_team = team
+
     async def verify_password(self, password: str) -> bool | str:
         """The signed-in user's password, checked without touching the station's session: True, False,
         or "offline" when it was checked on this workstation because the server could not be reached."""
@@ -92,6 +162,8 @@ class Monitor:
         panel = getattr(self.window, "sessions_panel", None)
         if panel is not None and panel.session is not None:
             await panel.session.leave()  # saves the shared document before the link goes
+        if getattr(self, "care_team", None) is not None:
+            await self.care_team.stop()
         if self.window is not None:
             await self.window.stop()
         await self.core.stop()

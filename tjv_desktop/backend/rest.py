@@ -132,3 +132,72 @@ class RestGateway(PostgrestApi):
             return (await self.client.rpc(command.rpc, params).execute()).data
         except (APIError, httpx.HTTPError, OSError) as exc:
             raise _classify(exc) from exc
+
+    async def send_reply(self, patient_id: str, body: str, action_id: str) -> dict:
+        """A clinician's message to the patient (``public.send_message``: assigned clinicians only, at most
+        8 KB, idempotent on ``action_id``); returns the message row."""
+        return await self._run(self.client.rpc("send_message", {"p_patient_id": patient_id, "p_body": body,
+                                                                "p_action_id": action_id}))
+
+    async def audit_handoff_export(self, patient_ids: list[str], language: str, action_id: str) -> int:
+        """Records a handoff export on the server (one audit row per patient; refused whole if one is not
+        the caller's to see)."""
+        return await self._run(self.client.rpc("audit_handoff_export", {
+            "p_patient_ids": patient_ids, "p_language": language, "p_action_id": action_id}))
+
+    async def workstation_heartbeat(self, workstation: str, locked: bool) -> str:
+        return await self._run(self.client.rpc("workstation_heartbeat", {"p_workstation": workstation,
+                                                                         "p_locked": locked}))
+
+    async def provider(self, provider_id: str) -> dict | None:
+        rows = await self._run(self.client.table("providers").select("id, full_name, role, tenant_id")
+                               .eq("id", provider_id))
+        return rows[0] if rows else None
+
+    async def quick_replies(self) -> list[dict]:
+        """The tenant's quick replies (RLS: the caller's tenant only), in their order."""
+        return await self._run(self.client.table("quick_replies").select("id, label, body, position")
+                               .order("position").order("label"))
+
+    async def tenant_metrics(self, since: datetime, bucket_seconds: int) -> list[dict]:
+        """Per metric, the average and maximum of each bucket since ``since`` (``public.tenant_metrics``)."""
+        return await self._run(self.client.rpc("tenant_metrics", {"p_since": _iso(since),
+                                                                  "p_bucket": f"{int(bucket_seconds)} seconds"}))
+
+    async def tenant_limits(self, tenant_id: str) -> dict[str, float]:
+        """The tenant's metric limits in the metrics' units (seconds, patients)."""
+        rows = await self._run(self.client.table("tenants").select("metrics_ack_p90_limit, metrics_stale_patients_limit")
+                               .eq("id", tenant_id))
+        if not rows:
+            return {}
+        return {"ack_p90_s": _interval_seconds(rows[0]["metrics_ack_p90_limit"]),
+                "stale_patients": float(rows[0]["metrics_stale_patients_limit"])}
+
+    async def handoff_notes(self) -> dict[str, str]:
+        """Patient -> the shared note (I-PASS) of the newest open session about them, where the session is
+        not end-to-end encrypted (an encrypted one keeps no text on the server)."""
+        rows = await self._run(self.client.table("collaboration_sessions").select("patient_id, document_text")
+                               .eq("status", "open").not_.is_("patient_id", "null")
+                               .not_.is_("document_text", "null").order("updated_at", desc=True))
+        notes: dict[str, str] = {}
+        for row in rows or []:
+            if (row.get("document_text") or "").strip():
+                notes.setdefault(str(row["patient_id"]), row["document_text"])
+        return notes
+
+    async def care_team_of(self, patient_ids: list[str]) -> dict[str, set[str]]:
+        """Patient -> the providers actively assigned to them (``public.care_team_of``; the caller's patients)."""
+        team: dict[str, set[str]] = {}
+        for start in range(0, len(patient_ids), ID_CHUNK):
+            rows = await self._run(self.client.rpc("care_team_of", {"p_patient_ids": patient_ids[start:start + ID_CHUNK]}))
+            for row in rows or []:
+                team.setdefault(str(row["patient_id"]), set()).add(str(row["provider_id"]))
+        return team
+
+def _interval_seconds(text: str) -> float:
+    """PostgreSQL's interval output ("00:10:00", "1 day 02:00:00") in seconds."""
+    days, _, clock = str(text).rpartition(" ")
+    hours, minutes, seconds = (float(x) for x in clock.split(":"))
+    day_count = float(days.split()[0]) if days else 0.0
+    return day_count * 86400 + hours * 3600 + minutes * 60 + seconds
+

@@ -9,6 +9,7 @@ from .commands import Command
 from .errors import StoreBusyError, StoreDataError, StoreError, StoreFileError, StoreKeyError
 from .opening import OpenReport
 from .queries import AlertPage, AuditEntry, DataAge, PatientEntry
+from .replies import MAX_REPLY_BYTES, Reply
 from .schema import APPLICATION_ID, SCHEMA_VERSION
 from .store import LocalStore
 
@@ -21,8 +22,10 @@ __all__ = [
     "Command",
     "DataAge",
     "LocalStore",
+    "MAX_REPLY_BYTES",
     "OpenReport",
     "PatientEntry",
+    "Reply",
     "StoreBusyError",
     "StoreDataError",
     "StoreError",

@@ -282,7 +282,8 @@ def set_aside(path: Path, reason: str, now: datetime) -> Path:
 
 def reencrypt(db: Database, old: Cipher, new: Cipher, chunk: int = 2000) -> None:
     """Re-encrypt every payload from ``old``'s keys to ``new``'s current key, in the caller's transaction."""
-    targets = [(s.name, s.pk, "payload") for s in TABLES.values()] + [("audit", "id", "details")]
+    targets = [(s.name, s.pk, "payload") for s in TABLES.values()] + [("audit", "id", "details"),
+                                                                      ("replies", "action_id", "body")]
     for table, pk, column in targets:
         last = None
         while True:

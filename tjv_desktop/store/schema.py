@@ -157,5 +157,23 @@ def m001_initial(db: Database) -> None:
     )
 
 
+@_migration
+def m002_replies(db: Database) -> None:
+    # Replies to patients wait here until the server has them. Unlike the alert outbox, a reply is text
+    # a person typed, so its body is encrypted (``body``, sealed like a payload) and only ids stay clear.
+    _run(
+        db,
+        f"""
+        CREATE TABLE replies (
+            action_id TEXT PRIMARY KEY, patient_id TEXT NOT NULL, actor TEXT, created_at TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT,
+            state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN {COMMAND_STATES!r}),
+            message_id TEXT, updated_at TEXT, body BLOB NOT NULL);
+        CREATE INDEX replies_state ON replies (state, created_at);
+        CREATE INDEX replies_patient ON replies (patient_id, created_at)
+        """,
+    )
+
+
 SCHEMA_VERSION = len(_NAMES)
 KNOWN_MIGRATIONS = frozenset(_NAMES)

@@ -24,6 +24,7 @@ from .errors import StoreDataError
 from .instants import canonical, parse_instant
 from .opening import OpenReport
 from .queries import QueriesMixin
+from .replies import RepliesMixin
 from .schema import TABLE_ALIASES, TABLES, TableSpec
 
 _LOOKUP_CHUNK = 500
@@ -34,7 +35,7 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class LocalStore(CommandsMixin, QueriesMixin):
+class LocalStore(CommandsMixin, RepliesMixin, QueriesMixin):
     """Encrypted SQLite store of server rows, outbox, cursors and local audit trail.
 
     Build it with ``LocalStore.open``; read what happened at open from ``open_report``.

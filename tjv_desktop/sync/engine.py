@@ -32,7 +32,7 @@ from tjv_desktop.domain.events import (
 from tjv_desktop.store import ChangeSet, LocalStore
 from tjv_desktop.tasks import cancel_and_wait
 
-from . import read_side
+from . import handoff, read_side
 from .views import AlertRow, PatientDetailView, ViewUpdate
 from .worker import StoreWorker
 
@@ -280,7 +280,52 @@ class SyncEngine:
                     row = None
                 self._emit(await self.worker.call(LocalStore.mark_command_sent, cmd.action_id, row))
                 sent += 1
+            sent += await self._replay_replies()
         return sent
+
+    async def reply(self, patient_id: str, body: str, actor: str) -> str:
+        """Keeps a reply to the patient (store + audit, one transaction), shows it pending, sends it if
+        online; offline it waits in the store and goes with the next outbox replay."""
+        action_id = str(uuid.uuid4())
+        self._emit(await self.worker.call(LocalStore.record_reply, patient_id, body, action_id, actor))
+        if self.online:
+            task = asyncio.create_task(self.replay_outbox(), name="tjv-outbox")
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+        return action_id
+
+    async def _replay_replies(self) -> int:
+        """Sends pending replies in order (called under the replay lock); returns how many were sent."""
+        sent = 0
+        for reply in await self.worker.call(LocalStore.pending_replies):
+            try:
+                row = await self.rest.send_reply(reply.patient_id, reply.body, reply.action_id)
+            except PermanentError as exc:
+                log.warning("reply %s refused by the server: %s", reply.action_id, exc)
+                self._emit(await self.worker.call(LocalStore.mark_reply_failed, reply.action_id, str(exc), True))
+                continue
+            except TransientError as exc:
+                await self.worker.call(LocalStore.mark_reply_failed, reply.action_id, str(exc), False)
+                break
+            self._emit(await self.worker.call(LocalStore.mark_reply_sent, reply.action_id, row))
+            sent += 1
+        return sent
+
+    async def handoff_patients(self, since: datetime) -> list:
+        return await self.worker.call(handoff.handoff_patients, self.provider_id, since)
+
+    async def audit_handoff(self, patient_ids: list[str], language: str, kind: str) -> str:
+        """An export or print of the handoff report: in the local audit trail (who, which patients, how),
+        then on the server when online (a server refusal is logged; the local record stays)."""
+        action_id = str(uuid.uuid4())
+        await self.worker.call(LocalStore.audit, self.provider_id, "handoff.export", "patients", None,
+                               {"action_id": action_id, "patients": patient_ids, "language": language, "kind": kind})
+        if self.online and self.rest is not None:
+            try:
+                await self.rest.audit_handoff_export(patient_ids, language, action_id)
+            except (TransientError, PermanentError) as exc:
+                log.warning("handoff export %s not recorded on the server: %s", action_id, exc)
+        return action_id
 
     async def audit(self, actor: str | None, action: str, details: dict) -> None:
         """A workstation event (lock, unlock, alarm signals) in the local audit trail; ids only."""

@@ -67,7 +67,9 @@ class _Names:
     def __init__(self, store: LocalStore):
         self.store, self._names = store, {}
 
-    def __call__(self, patient_id: str) -> str:
+    def __call__(self, patient_id: str | None) -> str:
+        if patient_id is None:
+            return ""  # a tenant-wide alert (a metric over its limit) concerns no patient
         if patient_id not in self._names:
             patient = self.store.get("patients", patient_id) or {}
             self._names[patient_id] = patient.get("full_name") or str(patient_id)[:8]
@@ -93,6 +95,10 @@ def census_row(store: LocalStore, patient_id: str, provider_id: str | None = Non
                    if is_open(a.get("state")) and _mine(a, provider_id)]
     top = min((a.get("priority") for a in open_alerts), key=worst_first, default=None)
     patient, status = patient or {}, status or {}
+    messages = store.rows_for_patient("messages", patient_id)
+    from_patient = [m for m in messages if m.get("sender_role") == "patient"]
+    measured = instant(latest.get("measured_at")) if latest else None
+    seen = [t for t in [measured, *(instant(m.get("created_at")) for m in from_patient)] if t is not None]
     return CensusRow(
         patient_id=patient_id, name=patient.get("full_name") or patient_id[:8],
         procedure=patient.get("procedure"), side=patient.get("side"), pod=post_operative_day(patient),
@@ -100,7 +106,8 @@ def census_row(store: LocalStore, patient_id: str, provider_id: str | None = Non
         vitals={k: latest.get(k) for k in VITAL_FIELDS} if latest else {},
         measured_at=instant(latest.get("measured_at")) if latest else None,
         alert_count=len(open_alerts), unanswered=sum(1 for a in open_alerts if needs_response(a.get("state"))),
-        top_priority=top if worst_first(top) else None)
+        top_priority=top if worst_first(top) else None,
+        unread=sum(1 for m in from_patient if not m.get("read_at")), last_seen=max(seen, default=None))
 
 
 def census_rows(store: LocalStore, patient_ids: Iterable[str] | None = None,
@@ -137,6 +144,15 @@ def _patient_alerts(store: LocalStore, patient_id: str, provider_id: str | None)
                  if _mine(a, provider_id))
 
 
+def patient_messages(store: LocalStore, patient_id: str) -> tuple[Mapping[str, Any], ...]:
+    """The patient's messages, then the replies not yet on the server, marked ``local_state`` (pending or
+    failed) so the window shows them at once and says they have not gone yet."""
+    pending = [{"id": r.action_id, "patient_id": patient_id, "sender_role": "provider", "body": r.body,
+                "created_at": r.created_at, "local_state": r.state, "last_error": r.last_error}
+               for r in store.replies_for_patient(patient_id)]
+    return tuple(store.rows_for_patient("messages", patient_id)) + tuple(pending)
+
+
 def patient_detail(store: LocalStore, patient_id: str, since: datetime,
                    provider_id: str | None = None) -> PatientDetailView:
     return PatientDetailView(
@@ -144,7 +160,7 @@ def patient_detail(store: LocalStore, patient_id: str, since: datetime,
         patient=store.get("patients", patient_id) or {},
         vitals=timed(store.vitals_for_patient(patient_id, since)),
         alerts=_patient_alerts(store, patient_id, provider_id),
-        messages=tuple(store.rows_for_patient("messages", patient_id)),
+        messages=patient_messages(store, patient_id),
         care_plans=tuple(store.rows_for_patient("care_plans", patient_id)))
 
 
@@ -161,7 +177,7 @@ def view_update(store: LocalStore, changes: ChangeSet, provider_id: str | None,
     alert_ids = sorted(changes.keys("alerts"))
     for alert_id in alert_ids:
         row = store.get("alerts", alert_id)
-        if row is not None:
+        if row is not None and row.get("patient_id"):  # a tenant-wide alert has no census row
             patients.add(row["patient_id"])
     new_vitals: list[Mapping[str, Any]] = []
     for vital_id in changes["vitals"].inserted | changes["vitals"].updated:
@@ -177,6 +193,12 @@ def view_update(store: LocalStore, changes: ChangeSet, provider_id: str | None,
             row = store.get(table, key)
             if row is not None and row.get("patient_id"):
                 notes.add(row["patient_id"])
+                if table == "messages":
+                    patients.add(row["patient_id"])  # its unread count is in the census
+    for action_id in changes.keys("replies"):
+        reply = store.reply(action_id)
+        if reply is not None:
+            notes.add(reply.patient_id)
     alerts = alert_rows(store, provider_id, alert_ids) if alert_ids else {}
     touched = selected is not None and selected in patients
     detail_alerts = _patient_alerts(store, selected, provider_id) if touched and alert_ids else None
@@ -184,5 +206,5 @@ def view_update(store: LocalStore, changes: ChangeSet, provider_id: str | None,
     return ViewUpdate(
         census=census_rows(store, sorted(patients), provider_id) if patients else {},
         alerts=alerts, new_vitals=tuple(new_vitals) if touched else (), detail_alerts=detail_alerts,
-        messages=tuple(store.rows_for_patient("messages", selected)) if noted else None,
+        messages=patient_messages(store, selected) if noted else None,
         care_plans=tuple(store.rows_for_patient("care_plans", selected)) if noted else None)

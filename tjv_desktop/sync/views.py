@@ -40,6 +40,9 @@ class CensusRow:
     alert_count: int = 0
     unanswered: int = 0
     top_priority: str | None = None
+    unread: int = 0  # the patient's messages not yet read by the care team
+    app_online: bool | None = None  # the patient's app in presence now (None: not known here)
+    last_seen: datetime | None = None  # the newest sign of the patient: presence or data
 
 
 @dataclass(frozen=True, slots=True)

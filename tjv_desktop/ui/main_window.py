@@ -562,6 +562,33 @@ class MainWindow(QMainWindow):
         HiddenWith(self.splitter, dock)  # the idle lock hides the patient views: the dock goes with them
         self.collaboration_dock, self.sessions_panel, self.announcement_banner = dock, panel, banner
 
+    # --- care team (issue 16) ------------------------------------------------------------------------
+
+    def add_care_team(self, team_panel, reply_box, *, open_handoff, open_metrics=None) -> None:
+        """Docks the care-team panel on the right (hidden while locked), puts the reply box under the
+        patient's messages and adds the handoff (and, for coordinators, metrics) buttons to the status bar."""
+        from PySide6.QtWidgets import QDockWidget
+
+        from .sessions import HiddenWith
+
+        dock = QDockWidget(_tr("Care team"), self)
+        dock.setObjectName("careTeamDock")
+        dock.setWidget(team_panel)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        HiddenWith(self.splitter, dock)
+        self.detail.add_reply_box(reply_box)
+        reply_box.reply_was_requested.connect(
+            lambda body: self.selected_patient and self._spawn(self.engine.reply(self.selected_patient, body,
+                                                                                 self.actor)))
+        self.handoff_button = self._button(_tr("Handoff report…"), open_handoff)
+        self.statusBar().addPermanentWidget(self.handoff_button)
+        if open_metrics is not None:
+            self.metrics_button = self._button(_tr("Metrics…"), open_metrics)
+            self.statusBar().addPermanentWidget(self.metrics_button)
+        self.care_team_dock, self.care_team_panel, self.reply_box = dock, team_panel, reply_box
+        for model in (self.alerts_model, self.history_model):  # alert rows' tooltips: who is online
+            model.team_online = self.census_model.team_online
+
     def _update_titles(self) -> None:
         shown, total = self.census_proxy.rowCount(), self.census_model.rowCount()
         self.census_count.setText(_tr("{shown} of {total} patients").format(shown=shown, total=total))

@@ -165,13 +165,41 @@ class CensusModel(KeyedTableModel):
 
     # The vitals' age comes right after NEWS2 so it is never scrolled out of sight.
     COLUMNS = ("alerts", "name", "procedure", "status", "news2", "age", "heart_rate", "spo2", "respiratory_rate",
-               "temperature", "bp", "pain_score")
+               "temperature", "bp", "pain_score", "unread", "app")
     VITAL_COLUMNS = ("heart_rate", "spo2", "respiratory_rate", "temperature", "bp", "pain_score")
     TITLES = {"alerts": "Alarms", "name": "Patient", "procedure": "Op · POD", "status": "Status",
               "news2": "NEWS2", "heart_rate": "HR", "spo2": "SpO₂", "respiratory_rate": "RR",
-              "temperature": "Temp", "bp": "BP", "pain_score": "Pain", "age": "Vitals age"}
+              "temperature": "Temp", "bp": "BP", "pain_score": "Pain", "age": "Vitals age",
+              "unread": "Unread", "app": "App"}
     UNITS = {"heart_rate": "/min", "spo2": "%", "respiratory_rate": "/min", "temperature": "°C", "bp": "mmHg",
              "pain_score": "/10"}
+
+    # --- care team (issue 16): the patient app's presence, fed by the window ---
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.app_presence: dict[str, tuple[bool | None, datetime | None]] = {}
+        self.team_online: dict[str, list[str]] = {}
+
+    def set_team_online(self, patient_id: str, names: list[str]) -> None:
+        """The patient's other assigned clinicians online now (the name cell's tooltip)."""
+        self.team_online[patient_id] = list(names)
+        if patient_id in self._rows:
+            row = self._keys.index(patient_id)
+            column = self.COLUMNS.index("name")
+            self.dataChanged.emit(self.index(row, column), self.index(row, column))
+
+    def set_app_presence(self, patient_id: str, online: bool | None, seen: datetime | None) -> None:
+        self.app_presence[patient_id] = (online, seen)
+        if patient_id in self._rows:
+            row = self._keys.index(patient_id)
+            column = self.COLUMNS.index("app")
+            self.dataChanged.emit(self.index(row, column), self.index(row, column))
+
+    def _app(self, row: CensusRow) -> tuple[bool | None, datetime | None]:
+        """Online now (presence), else the newest sign of the patient: presence or data."""
+        online, seen = self.app_presence.get(row.patient_id, (None, None))
+        newest = max((t for t in (seen, row.last_seen) if t is not None), default=None)
+        return online, newest
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
         column = self.COLUMNS[section] if 0 <= section < len(self.COLUMNS) else None
@@ -211,6 +239,13 @@ class CensusModel(KeyedTableModel):
             return "–" if sys_bp is None else f"{_num(sys_bp)}/{_num(dia)}"
         if column == "age":
             return age_text(self.age_seconds(row.measured_at))
+        if column == "unread":
+            return str(row.unread) if row.unread else ""
+        if column == "app":
+            online, seen = self._app(row)
+            if online:
+                return _tr("app online")
+            return _tr("last seen {age} ago").format(age=age_text(self.age_seconds(seen))) if seen else "–"
         return _num(vitals.get(column))
 
     def cell(self, row: CensusRow, column: str, role: int) -> Any:
@@ -226,6 +261,12 @@ class CensusModel(KeyedTableModel):
             if column == "age":
                 age = self.age_seconds(row.measured_at)
                 return age if age is not None else float("inf")
+            if column == "unread":
+                return row.unread
+            if column == "app":
+                online, seen = self._app(row)
+                age = self.age_seconds(seen)
+                return -1 if online else (age if age is not None else float("inf"))
             return self._display(row, column)
         if role == Qt.ItemDataRole.BackgroundRole and column == "alerts" and row.top_priority in PRIORITY_BG:
             return QBrush(PRIORITY_BG[row.top_priority])
@@ -245,6 +286,8 @@ class CensusModel(KeyedTableModel):
             return int(Qt.AlignmentFlag.AlignCenter)
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return f"{self.column_title(self.COLUMNS.index(column))}: {self._display(row, column)}"
+        if role == Qt.ItemDataRole.ToolTipRole and column == "name" and self.team_online.get(row.patient_id):
+            return _tr("Care team online: {names}").format(names=", ".join(self.team_online[row.patient_id]))
         if role == Qt.ItemDataRole.ToolTipRole and column == "alerts" and row.top_priority:
             return _tr("{n} open alerts, highest priority {p}").format(n=row.alert_count, p=row.top_priority)
         return None
@@ -260,6 +303,8 @@ class AlertsModel(KeyedTableModel):
     def __init__(self, parent=None, now=lambda: datetime.now(UTC), history: bool = False):
         super().__init__(parent, now)
         self.history = history
+        # Care team (issue 16): patient -> their clinicians online now (the census model's, shared).
+        self.team_online: dict[str, list[str]] = {}
 
     def keep(self, row: AlertRow) -> bool:
         return self.history or row.is_open
@@ -316,6 +361,13 @@ class AlertsModel(KeyedTableModel):
             return font
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return f"{self.column_title(self.COLUMNS.index(column))}: {self._display(row, column)}"
+        if role == Qt.ItemDataRole.ToolTipRole and column == "patient" and row.row.get("patient_id"):
+            # Escalated or not, whether the patient's other clinicians (the alert's first recipients when
+            # it reached this station by escalation) are online now.
+            names = self.team_online.get(row.patient_id)
+            if names:
+                return _tr("Care team online: {names}").format(names=", ".join(names))
+            return _tr("None of this patient's other clinicians is online")
         return None
 
 

@@ -36,6 +36,7 @@ from tjv_desktop.sync.views import AlertRow, CensusRow, PatientDetailView
 
 from .i18n import local_time
 from .models import PRIORITY_BG, age_text
+from .reply_box import message_mark
 
 RANGES_H = (1, 8, 24, 72)
 REDRAW_MS = 500
@@ -214,9 +215,25 @@ class PatientDetail(QWidget):
         for m in messages[-50:]:
             when = instant(m.get("created_at"))
             stamp = local_time(when) if when else ""
+            mark = message_mark(m)  # care team (issue 16): sending, not sent, delivered, read
             lines.append(f"<p><b>{stamp} {self.tr(m.get('sender_role') or '')}:</b> "
-                         f"{_escape(m.get('body') or '')}</p>")
+                         f"{_escape(m.get('body') or '')}" + (f" <i>({_escape(mark)})</i>" if mark else "") + "</p>")
         self.messages.setHtml("".join(lines) or self.tr("No messages."))
+
+    def add_reply_box(self, box: QWidget) -> None:
+        """Care team (issue 16): the reply box goes under the messages, in the same tab."""
+        page = QWidget(self)
+        column = QVBoxLayout(page)
+        column.setContentsMargins(0, 0, 0, 0)
+        index = self.tabs.indexOf(self.messages)
+        self.tabs.removeTab(index)
+        self.messages.setMinimumHeight(90)
+        column.addWidget(self.messages, 1)
+        self.messages.show()  # a page taken out of a tab widget stays hidden
+        column.addWidget(box)
+        self.tabs.insertTab(index, page, self.tr("Messages"))
+        self.tabs.setMaximumHeight(320)
+        self.reply_box = box
 
     def set_care_plans(self, plans: Sequence[Mapping]) -> None:
         parts = []

@@ -37,6 +37,10 @@
 <context>
     <name>AlarmBar</name>
     <message>
+        <source>Whole ward</source>
+        <translation>Toda la planta</translation>
+    </message>
+    <message>
         <location filename="../tjv_desktop/ui/alarm_bar.py" line="+60"/>
         <source>Alarm bar</source>
         <translation>Barra de alarmas</translation>
@@ -1656,6 +1660,10 @@
 </context>
 <context>
     <name>models</name>
+    <message>
+        <source>Whole ward</source>
+        <translation>Toda la planta</translation>
+    </message>
     <message>
         <location line="-108"/>
         <source>never</source>

@@ -113,3 +113,20 @@ def test_another_clinicians_copy_never_reaches_this_clinicians_rows():
         store.close()
     assert update.alerts["b1"] is None and update.alerts["a1"] is not None
     assert update.census["p1"].alert_count == 1
+
+
+def test_a_ward_wide_alert_has_no_patient_and_no_census_row_but_is_signalled():
+    """The tenant's metrics raise alerts to the coordinators that concern no single patient."""
+    store = LocalStore.open(None, None)
+    try:
+        ward = {**_alert("w1", "active", "low"), "patient_id": None, "kind": "tenant.stale_patients"}
+        changes = store.apply_batch({"alerts": [ward]})
+        update = read_side.view_update(store, changes, "me")
+    finally:
+        store.close()
+    row = update.alerts["w1"]
+    assert row is not None and row.patient_id == "" and row.patient_name == ""
+    assert update.census == {}, "no census row is made for it"
+    system = AlarmSystem()
+    system.set_alerts([row.alert()], 0.0)
+    assert system.evaluate(0.0).top.id == "w1"

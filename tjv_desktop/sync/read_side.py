@@ -78,7 +78,8 @@ class _Names:
 
 def alert_row(alert: Mapping[str, Any], patient_name: str) -> AlertRow:
     return AlertRow(
-        id=str(alert["id"]), patient_id=str(alert.get("patient_id")), patient_name=patient_name,
+        id=str(alert["id"]), patient_id=str(alert["patient_id"]) if alert.get("patient_id") else "",
+        patient_name=patient_name,
         provider_id=alert.get("provider_id"), priority=alert.get("priority"), state=alert.get("state") or "",
         message=alert.get("message") or alert.get("kind") or "", raised_at=instant(alert.get("raised_at")),
         pending_action_id=alert.get("pending_action_id"), server_state=alert.get("server_state"), row=alert)

@@ -219,7 +219,9 @@ class AlarmBar(QWidget):
         if alarm.technical_kind == "data_stale":
             return self.tr("No new data: alarms may be out of date")
         alert = alarm.alert
-        name = self._patients.get(alarm.patient_id or "", self.tr("Unknown patient"))
+        # A tenant-wide alert (a ward metric over its limit) concerns no single patient.
+        name = (self._patients.get(alarm.patient_id, self.tr("Unknown patient")) if alarm.patient_id
+                else self.tr("Whole ward"))
         text = f"{name}: {alarm.message}"
         details = alert.details if alert else {}
         # Messages written by the platform already state the value and the limit; add them only when

@@ -321,8 +321,8 @@ class AlertsModel(KeyedTableModel):
     def _display(self, row: AlertRow, column: str) -> str:
         if column == "priority":
             return f"{marker(row.priority)} {_tr(row.priority or '').upper()}"
-        if column == "patient":
-            return row.patient_name
+        if column == "patient":  # a tenant-wide alert (a ward metric over its limit) has no patient
+            return row.patient_name if row.patient_id else _tr("Whole ward")
         if column == "message":
             return row.message
         if column == "raised":

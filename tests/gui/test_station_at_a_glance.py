@@ -18,7 +18,6 @@ from tests.support.gui import live_window, offline_station, populate, run_qt, un
 from tests.support.sandbox import make_data_root, start_sandbox, stop_sandbox
 from tests.support.station import NURSE
 from tjv_desktop.domain.alerts import VISUAL, Priority
-from tjv_desktop.domain.events import LinkState
 from tjv_desktop.ui import i18n
 from tjv_desktop.ui.models import CensusModel, columns_to_drop
 from tjv_desktop.ui.tables import apply_dark_palette
@@ -149,21 +148,34 @@ def test_screenshots_of_the_demo(qapp, demo_sandbox, artifacts_dir, language):
             window.select_patient(worst)
             await until(lambda: window.detail.patient_id == worst, 10, "the detail loads")
             window.detail.set_hours(72)
-            times, _ = window.detail.curves["heart_rate"].getData()
-            assert times is not None and times[-1] - times[0] > 70 * 3600, "72 h of history are charted"
+
+            def charted_hours() -> float:
+                times, _ = window.detail.curves["heart_rate"].getData()
+                return 0.0 if times is None or len(times) < 2 else (times[-1] - times[0]) / 3600
+
+            # The first sync brings the history in pages after the latest values: reload until it is all here.
+            deadline = asyncio.get_running_loop().time() + 30
+            while charted_hours() < 70:
+                assert asyncio.get_running_loop().time() < deadline, f"only {charted_hours():.1f} h charted"
+                await window.load_detail(worst)
+                await asyncio.sleep(0.5)
             assert not window.collaboration.expanded
             for width, height in ((1920, 1080), (1280, 800)):
                 window.resize(width, height)
                 for shot in ("census", "dock_open", "night"):
                     window.collaboration.set_expanded(shot == "dock_open")
+                    window.resize(width, height)  # the open dock may have widened the window
                     window.set_theme(NIGHT if shot == "night" else STANDARD)
                     window.detail.redraw_if_needed()
                     await settle()
-                    assert window.width() <= width
-                    if width == 1920 or shot != "dock_open":
-                        assert not window.census_view.horizontalScrollBar().isVisible(), (width, shot)
                     name = f"demo_{language}_{width}_{shot}.png"
                     assert window.grab().save(str(artifacts_dir / name))
+                    if shot != "dock_open":  # open, the dock needs its 520 px (see the report)
+                        assert window.width() <= width, (name, window.width())
+                    charts = window.detail.charts
+                    for plot in window.detail.plots:
+                        assert plot.sceneBoundingRect().right() <= charts.viewport().width() + 0.5, name
+                    assert not window.census_view.horizontalScrollBar().isVisible(), name
             window.set_theme(STANDARD)
 
     assert i18n.install_translator(qapp, language) == language

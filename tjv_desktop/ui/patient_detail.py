@@ -101,6 +101,10 @@ class PatientDetail(QWidget):
         self.charts.setBackground("#121212")
         self.charts.setAccessibleName(self.tr("Vital signs charts"))
         self.charts.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        # The graphics layout's own minimum (axes and titles, which carry the newest values) is not a
+        # widget minimum: a narrow pane would cut off the right-hand charts. _keep_charts_whole makes it
+        # one, so the splitter stops there instead (the census then drops columns). The margin is for axes
+        # that widen with their tick labels.
         self.plots: list[pg.PlotItem] = []
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.titles: list[str] = []
@@ -139,11 +143,7 @@ class PatientDetail(QWidget):
             if self.plots:
                 plot.setXLink(self.plots[0])
             self.plots.append(plot)
-        # The graphics layout's own minimum (axes and titles) is not a widget minimum: a narrow pane (the
-        # collaboration dock open) would cut off the right-hand charts. Never cut a chart: the splitter
-        # stops here instead. The margin is for axes that widen with their tick labels.
-        least = self.charts.ci.effectiveSizeHint(Qt.SizeHint.MinimumSize).width()
-        self.charts.setMinimumWidth(math.ceil(least) + 12)
+        self._keep_charts_whole()
 
         self.tabs = QTabWidget(self)
         self.alerts_list = QListWidget(self)
@@ -305,20 +305,23 @@ class PatientDetail(QWidget):
         self._show_latest()
 
     def _show_latest(self) -> None:
-        """Writes each chart's newest value (and its time) in its title; re-set only when it changed."""
+        """Writes each chart's newest value in its title; re-set only when it changed."""
         newest = max(self._samples.values(), key=lambda item: item[0], default=None)
         for i, (_title, _unit, fields, _measure, _range) in enumerate(CHARTS):
             text = ""
             if newest is not None and newest[1].get(fields[0]) is not None:
-                when, row = newest
-                value = "/".join(_value(row.get(f)) for f in fields)
-                stamp = local_time(datetime.fromtimestamp(when, UTC), "HH:mm")
-                text = (f"{self.titles[i]}&nbsp;&nbsp;<b style='font-size:15pt'>{value}</b>"
-                        f"&nbsp;<span style='font-size:11pt'>{self.tr('at {time}').format(time=stamp)}</span>")
+                value = "/".join(_value(newest[1].get(f)) for f in fields)
+                # Its time is the header's "vitals … old": the title stays narrow enough for 1280 px.
+                text = f"{self.titles[i]}&nbsp;&nbsp;<b style='font-size:15pt'>{value}</b>"
             text = text or self.titles[i]
             if text != self._latest_shown[i]:
                 self._latest_shown[i] = text
                 self.plots[i].setTitle(text, color=self.theme.text, size="13pt")
+                self._keep_charts_whole()
+
+    def _keep_charts_whole(self) -> None:
+        least = self.charts.ci.effectiveSizeHint(Qt.SizeHint.MinimumSize).width()
+        self.charts.setMinimumWidth(math.ceil(least) + 12)
 
 
 TICK_STEPS_H = (0.25, 0.5, 1, 2, 3, 4, 6, 8, 12, 24)

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
+    QSizePolicy,
     QStackedWidget,
     QStyle,
     QStyleOptionButton,
@@ -41,6 +42,7 @@ from tjv_desktop.collab.presence import Member
 log = logging.getLogger(__name__)
 
 FONT_PT = 13
+QWIDGETSIZE_MAX = (1 << 24) - 1  # Qt's "no maximum"
 # Fusion's indicators nearly vanish on the dark palette: outline them, fill them when on.
 INDICATORS = ("QCheckBox::indicator, QListView::indicator { width: 18px; height: 18px; border: 2px solid #f0f0f0;"
               " background: #121212; } QCheckBox::indicator:checked, QListView::indicator:checked"
@@ -532,6 +534,7 @@ class CollapsibleSessions(QWidget):
         self.bar.setAccessibleName(self.tr("Collaboration"))
         _font(self.bar, FONT_PT, bold=True)
         self.bar.clicked.connect(self.toggle)
+        self.bar.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
@@ -539,6 +542,7 @@ class CollapsibleSessions(QWidget):
         layout.addWidget(panel, 1)
         panel.sessions_did_change.connect(self._count_changed)
         panel.hide()
+        self._limit_width()
         self._render()
 
     @property
@@ -548,8 +552,13 @@ class CollapsibleSessions(QWidget):
     def set_expanded(self, expanded: bool) -> None:
         if expanded != self.expanded:
             self.panel.setVisible(expanded)
+            self._limit_width()
             self._render()
             self.expanded_did_change.emit(expanded)
+
+    def _limit_width(self) -> None:
+        """A dock keeps its width when its content shrinks: collapsed, the bar's width is the most."""
+        self.setMaximumWidth(self.bar.sizeHint().width() if not self.expanded else QWIDGETSIZE_MAX)
 
     def toggle(self) -> None:
         self.set_expanded(not self.expanded)
@@ -563,5 +572,6 @@ class CollapsibleSessions(QWidget):
         count = self.tr("{n} open sessions").format(n=self.open_sessions)
         self.bar.setText(f"{arrow}  {self.tr('Collaboration')} · {count}  {arrow}")
         action = self.tr("Hide the sessions") if self.expanded else self.tr("Show the sessions")
+        self.bar.setFixedWidth(self.bar.sizeHint().width())
         self.bar.setToolTip(f"{action} ({self.shortcut})")
         self.bar.setAccessibleDescription(f"{count}. {action}")

@@ -190,10 +190,10 @@ class CensusModel(KeyedTableModel):
     # highest number first (0: never). Every column declares one (tests/gui/test_census_columns.py checks),
     # so a new column says here how much it matters. Operation and day go first (the detail header says
     # them), then pain (charted in the detail), then the status word (NEWS2 and the alarm column stay);
-    # the vitals last. A dropped column's value stays in every cell's tooltip.
-    DROP_PRIORITY = {"alerts": 0, "name": 0, "news2": 0, "age": 1, "spo2": 1, "heart_rate": 1,
-                     "respiratory_rate": 2, "bp": 2, "temperature": 2, "status": 3, "pain_score": 4,
-                     "procedure": 5}
+    # the vitals last, SpO₂ and the data's age the very last (NEWS2 weighs SpO₂ and RR most; stale
+    # vitals must show). A dropped column's value stays in every cell's tooltip.
+    DROP_PRIORITY = {"alerts": 0, "name": 0, "news2": 0, "age": 1, "spo2": 1, "respiratory_rate": 2,
+                     "heart_rate": 2, "bp": 3, "temperature": 3, "status": 4, "pain_score": 5, "procedure": 6}
     UNITS = {"heart_rate": "/min", "spo2": "%", "respiratory_rate": "/min", "temperature": "°C", "bp": "mmHg",
              "pain_score": "/10"}
 

@@ -101,13 +101,13 @@ class PatientDetail(QWidget):
         self.charts.setBackground("#121212")
         self.charts.setAccessibleName(self.tr("Vital signs charts"))
         self.charts.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        # The graphics layout's own minimum (axes and titles, which carry the newest values) is not a
-        # widget minimum: a narrow pane would cut off the right-hand charts. _keep_charts_whole makes it
-        # one, so the splitter stops there instead (the census then drops columns). The margin is for axes
-        # that widen with their tick labels.
+        # The graphics layout's own minimum (axes and titles) is not a widget minimum: a narrow pane (the
+        # collaboration dock open) would cut off the right-hand charts. Never cut a chart: the splitter
+        # stops here instead. The margin is for axes that widen with their tick labels.
         self.plots: list[pg.PlotItem] = []
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.titles: list[str] = []
+        self.latest_labels: list[pg.TextItem] = []  # the newest value, left of the line's last point
         self._latest_shown: list[str | None] = [None] * len(CHARTS)
         self.theme = STANDARD
         axis_font = QFont()
@@ -115,7 +115,7 @@ class PatientDetail(QWidget):
         for i, (title, unit, fields, measure, yrange) in enumerate(CHARTS):
             plot = self.charts.addPlot(row=i // 2, col=i % 2)
             self.titles.append(f"{self.tr(title)} ({unit})")
-            plot.setTitle(self.titles[-1], color="#ffffff", size="13pt")
+            plot.setTitle(self.titles[-1], size="13pt")
             plot.showGrid(x=True, y=True, alpha=0.2)
             plot.setMouseEnabled(x=False, y=False)
             plot.hideButtons()
@@ -140,10 +140,15 @@ class PatientDetail(QWidget):
                 curve = plot.plot([], [], symbol="o", symbolSize=5, symbolPen=None, autoDownsample=True,
                                   downsampleMethod="peak", clipToView=True)
                 self.curves[name] = curve
+            latest = pg.TextItem(anchor=(1.05, 1.0))
+            latest.setZValue(10)
+            plot.addItem(latest, ignoreBounds=True)
+            self.latest_labels.append(latest)
             if self.plots:
                 plot.setXLink(self.plots[0])
             self.plots.append(plot)
-        self._keep_charts_whole()
+        least = self.charts.ci.effectiveSizeHint(Qt.SizeHint.MinimumSize).width()
+        self.charts.setMinimumWidth(math.ceil(least) + 12)
 
         self.tabs = QTabWidget(self)
         self.alerts_list = QListWidget(self)
@@ -182,7 +187,9 @@ class PatientDetail(QWidget):
             colour = theme.series_second if name == SECOND_LINE else theme.series
             curve.setPen(pg.mkPen(colour, width=2))
             curve.setSymbolBrush(colour)
-        self._latest_shown = [None] * len(CHARTS)  # titles are re-set in the new colour
+        for plot, title in zip(self.plots, self.titles, strict=True):
+            plot.setTitle(title, color=theme.text, size="13pt")
+        self._latest_shown = [None] * len(CHARTS)  # the values are re-set in the new colour
         self._dirty = True
 
     # --- inputs -------------------------------------------------------------------------------------
@@ -305,23 +312,23 @@ class PatientDetail(QWidget):
         self._show_latest()
 
     def _show_latest(self) -> None:
-        """Writes each chart's newest value in its title; re-set only when it changed."""
+        """Writes each chart's newest value at the end of its line (in the plot, so that it never widens
+        the charts); re-set only when it changed."""
         newest = max(self._samples.values(), key=lambda item: item[0], default=None)
         for i, (_title, _unit, fields, _measure, _range) in enumerate(CHARTS):
-            text = ""
-            if newest is not None and newest[1].get(fields[0]) is not None:
-                value = "/".join(_value(newest[1].get(f)) for f in fields)
-                # Its time is the header's "vitals … old": the title stays narrow enough for 1280 px.
-                text = f"{self.titles[i]}&nbsp;&nbsp;<b style='font-size:15pt'>{value}</b>"
-            text = text or self.titles[i]
-            if text != self._latest_shown[i]:
-                self._latest_shown[i] = text
-                self.plots[i].setTitle(text, color=self.theme.text, size="13pt")
-                self._keep_charts_whole()
+            label = self.latest_labels[i]
+            if newest is None or newest[1].get(fields[0]) is None:
+                label.hide()
+                continue
+            when, row = newest
+            text = "/".join(_value(row.get(f)) for f in fields)
+            html = f"<span style='color:{self.theme.text}; font-size:15pt; font-weight:bold'>{text}</span>"
+            if html != self._latest_shown[i]:
+                self._latest_shown[i] = html
+                label.setHtml(html)
+            label.setPos(when, float(row[fields[0]]))
+            label.show()
 
-    def _keep_charts_whole(self) -> None:
-        least = self.charts.ci.effectiveSizeHint(Qt.SizeHint.MinimumSize).width()
-        self.charts.setMinimumWidth(math.ceil(least) + 12)
 
 
 TICK_STEPS_H = (0.25, 0.5, 1, 2, 3, 4, 6, 8, 12, 24)

@@ -177,8 +177,12 @@ def test_screenshots_of_the_demo(qapp, demo_sandbox, artifacts_dir, language):
                     for plot in window.detail.plots:
                         assert plot.sceneBoundingRect().right() <= charts.viewport().width() + 0.5, name
                     # The view updates its scroll bars on a zero timer after the columns change.
+                    header = window.census_view.horizontalHeader()
                     await until(lambda: not window.census_view.horizontalScrollBar().isVisible(), 2,
-                                f"{name}: no horizontal scroll bar on the census")
+                                f"{name}: no horizontal scroll bar on the census (header {header.length()} px, "
+                                f"viewport {window.census_view.viewport().width()} px, dropped "
+                                f"{window.census_columns.dropped}, widths {window.census_columns.widths}, "
+                                f"sections {[header.sectionSize(i) for i in range(header.count())]})")
             window.set_theme(STANDARD)
 
     assert i18n.install_translator(qapp, language) == language

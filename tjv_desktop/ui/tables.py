@@ -107,8 +107,13 @@ class ColumnDropper(QObject):
 
     def measure(self) -> None:
         header = self.view.horizontalHeader()
-        self.widths = {name: max(self.view.sizeHintForColumn(c), header.sectionSizeHint(c))
-                       for c, name in enumerate(self.columns)}
+        widths = {}
+        for c, name in enumerate(self.columns):
+            width = max(self.view.sizeHintForColumn(c), header.sectionSizeHint(c), header.minimumSectionSize())
+            if header.isSectionHidden(c):  # a hidden column measures short: keep what it needed when shown
+                width = max(width, self.widths.get(name, 0))
+            widths[name] = width
+        self.widths = widths
         self.refit(force=True)
 
     def refit(self, force: bool = False) -> None:

@@ -57,5 +57,6 @@ def palette_of(theme: Theme) -> QPalette:
 
 def apply_theme(app: QApplication, theme: Theme) -> None:
     """The Fusion style with ``theme``'s palette, for every widget of the application."""
-    app.setStyle("Fusion")
+    if app.style().name().lower() != "fusion":  # a new style object re-polishes every widget
+        app.setStyle("Fusion")
     app.setPalette(palette_of(theme))

@@ -191,3 +191,19 @@ def test_screenshots_of_the_demo(qapp, demo_sandbox, artifacts_dir, language):
     finally:
         i18n.install_translator(qapp, "en")
         apply_dark_palette(qapp)
+
+
+def test_chart_time_labels_say_the_day_and_the_hour(qapp):
+    from datetime import timedelta
+
+    from tjv_desktop.ui.patient_detail import time_ticks
+
+    i18n.install_translator(qapp, "en")
+    end = datetime(2026, 12, 6, 10, 0, tzinfo=UTC)
+    wide = [label for _, label in time_ticks(end - timedelta(hours=72), end, 72, 900)]
+    assert len(wide) >= 6 and all(len(label.split()) in (1, 2) for label in wide)
+    assert len(wide[0].split()) == 2 and ":" in wide[0], f"the first tick says day and hour: {wide}"
+    eight = [label for _, label in time_ticks(end - timedelta(hours=8), end, 8, 400)]
+    assert len(eight[0].split()) == 2 and all(len(label.split()) == 1 for label in eight[1:] if label != "")
+    narrow = [label for _, label in time_ticks(end - timedelta(hours=72), end, 72, 150)]
+    assert narrow and all(":" not in label for label in narrow), f"too narrow for hours: days only {narrow}"

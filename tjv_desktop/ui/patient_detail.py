@@ -332,16 +332,18 @@ class PatientDetail(QWidget):
 
 
 
-TICK_STEPS_H = (0.25, 0.5, 1, 2, 3, 4, 6, 8, 12, 24, 48)
+TICK_STEPS_H = (0.25, 0.5, 1, 2, 3, 4, 6, 8, 12, 24)
 MIN_TICK_SPACING_PX = 100  # "Tue 06:00" at the axis font, with a gap
 
 
 def time_ticks(start: datetime, end: datetime, hours: int, width_px: float = 400) -> list[tuple[float, str]]:
     """Local clock times on round steps, so a nurse reads when, not how long ago: the first tick and the
     first of each new day say the day too ("Tue 06:00"), the others the hour ("12:00"). The step is the
-    smallest round one whose labels do not overlap in ``width_px``."""
+    smallest round one whose labels do not overlap in ``width_px``; when even a day is too little room
+    (72 h in a narrow pane), the midnight ticks say the day alone ("Tue")."""
     most = max(2, int(width_px // MIN_TICK_SPACING_PX))
     step_h = next((h for h in TICK_STEPS_H if hours / h <= most), TICK_STEPS_H[-1])
+    crowded = hours / step_h > most
     step = timedelta(hours=step_h)
     local_start = start.astimezone()
     moment = local_start.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -351,7 +353,8 @@ def time_ticks(start: datetime, end: datetime, hours: int, width_px: float = 400
         if moment >= local_start:
             new_day = moment.date() != day
             day = moment.date()
-            ticks.append((moment.timestamp(), local_time(moment, "ddd HH:mm" if new_day else "HH:mm")))
+            fmt = ("ddd" if crowded else "ddd HH:mm") if new_day else "HH:mm"
+            ticks.append((moment.timestamp(), local_time(moment, fmt)))
         moment += step
     return ticks
 

@@ -417,8 +417,9 @@ class MainWindow(QMainWindow):
         rows = min(max(self.alerts_proxy.rowCount(), fewest), most)
         height = (view.horizontalHeader().sizeHint().height() + rows * view.verticalHeader().defaultSectionSize()
                   + 2 * view.frameWidth())
-        if view.horizontalScrollBar().isVisible():
-            height += view.horizontalScrollBar().sizeHint().height()
+        # Room for the horizontal scroll bar always: whether it shows is decided later, and a bar
+        # appearing over a list sized to its rows hid the last alert (Spanish at 1280 px).
+        height += view.horizontalScrollBar().sizeHint().height()
         if view.height() != height:
             view.setFixedHeight(height)
 

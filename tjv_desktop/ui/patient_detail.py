@@ -82,7 +82,8 @@ class PatientDetail(QWidget):
         small = QFont()
         small.setPointSize(13)
         self.subheader.setFont(small)
-        self.subheader.setWordWrap(True)  # a second line on a narrow pane rather than a wider pane
+        for label in (self.header, self.subheader):  # another line on a narrow pane, never a wider pane
+            label.setWordWrap(True)
 
         ranges = QHBoxLayout()
         ranges.addWidget(QLabel(self.tr("Show last:"), self))
@@ -160,7 +161,7 @@ class PatientDetail(QWidget):
         self.tabs.addTab(self.alerts_list, self.tr("Alerts"))
         self.tabs.addTab(self.messages, self.tr("Messages"))
         self.tabs.addTab(self.care_plan, self.tr("Care plan"))
-        self.tabs.setMaximumHeight(180)
+        self.tabs.setMaximumHeight(150)  # the charts first: at 1280×800 they had barely 50 px each
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.header)
@@ -316,7 +317,7 @@ class PatientDetail(QWidget):
         """Writes each chart's newest value at the end of its line (in the plot, so that it never widens
         the charts); re-set only when it changed."""
         newest = max(self._samples.values(), key=lambda item: item[0], default=None)
-        for i, (_title, _unit, fields, _measure, _range) in enumerate(CHARTS):
+        for i, (_title, _unit, fields, _measure, (low, high)) in enumerate(CHARTS):
             label = self.latest_labels[i]
             if newest is None or newest[1].get(fields[0]) is None:
                 label.hide()
@@ -327,7 +328,10 @@ class PatientDetail(QWidget):
             if html != self._latest_shown[i]:
                 self._latest_shown[i] = html
                 label.setHtml(html)
-            label.setPos(when, float(row[fields[0]]))
+            value = float(row[fields[0]])
+            # Below a point in the upper half of the chart, above one in the lower: never cut at an edge.
+            label.setAnchor((1.05, 0.0) if value > (low + high) / 2 else (1.05, 1.0))
+            label.setPos(when, value)
             label.show()
 
 

@@ -36,6 +36,9 @@ def test_columns_give_way_highest_priority_first_and_the_rightmost_among_equals(
     assert columns_to_drop(widths, 399, priority) == ["d"]
     assert columns_to_drop(widths, 250, priority) == ["d", "b"]
     assert columns_to_drop(widths, 10, priority) == ["d", "b", "c"], "priority 0 never goes"
+    wide_last = {"a": 100, "b": 50, "c": 200}
+    assert columns_to_drop(wide_last, 160, {"a": 0, "b": 2, "c": 1}) == ["c"], \
+        "b went first, but once c went too there was room for b again"
 
 
 def shown_columns(window) -> list[str]:

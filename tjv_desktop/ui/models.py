@@ -50,8 +50,9 @@ def age_text(seconds: float | None) -> str:
 
 def columns_to_drop(widths: Mapping[str, int], available: int, priority: Mapping[str, int]) -> list[str]:
     """The columns to hide so that the others fit in ``available`` pixels: the highest ``priority``
-    number goes first, among equals the rightmost (the later key of ``widths``); priority 0 never goes,
-    so the rest may still not fit on a very narrow table (it then scrolls rather than lose them)."""
+    number goes first, among equals the rightmost (the later key of ``widths``), and a column dropped on
+    the way comes back if the later drops left room for it; priority 0 never goes, so the rest may still
+    not fit on a very narrow table (it then scrolls rather than lose them)."""
     position = {c: i for i, c in enumerate(widths)}
     order = sorted((c for c in widths if priority[c] > 0), key=lambda c: (-priority[c], -position[c]))
     total, dropped = sum(widths.values()), []
@@ -60,6 +61,11 @@ def columns_to_drop(widths: Mapping[str, int], available: int, priority: Mapping
             break
         dropped.append(column)
         total -= widths[column]
+    # Dropping a wide column may have made room for a narrower, more important one dropped before it.
+    for column in reversed(dropped[:-1]):
+        if total + widths[column] <= available:
+            dropped.remove(column)
+            total += widths[column]
     return dropped
 
 

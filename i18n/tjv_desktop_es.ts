@@ -668,6 +668,22 @@
 <context>
     <name>MainWindow</name>
     <message>
+        <source>☾ Night view</source>
+        <translation>☾ Vista nocturna</translation>
+    </message>
+    <message>
+        <source>Night view</source>
+        <translation>Vista nocturna</translation>
+    </message>
+    <message>
+        <source>Dimmed colours for the night; alarm colours stay at full strength ({shortcut})</source>
+        <translation>Colores atenuados para la noche; los colores de alarma se mantienen a plena intensidad ({shortcut})</translation>
+    </message>
+    <message>
+        <source>The look of this station is set by its machine policy.</source>
+        <translation>El aspecto de este puesto lo fija su directiva de equipo.</translation>
+    </message>
+    <message>
         <location filename="../tjv_desktop/ui/i18n.py" line="-127"/>
         <source>Collaboration</source>
         <translation>Colaboración</translation>
@@ -919,6 +935,10 @@
 </context>
 <context>
     <name>PatientDetail</name>
+    <message>
+        <source>Operation and data age</source>
+        <translation>Operación y antigüedad de los datos</translation>
+    </message>
     <message>
         <location filename="../tjv_desktop/ui/i18n.py" line="-40"/>
         <source>left</source>
@@ -1961,6 +1981,25 @@
         <location line="+1"/>
         <source>Ask your IT department to correct it.</source>
         <translation>Pida a su departamento de informática que la corrija.</translation>
+    </message>
+</context>
+<context>
+    <name>CollapsibleSessions</name>
+    <message>
+        <source>Collaboration</source>
+        <translation>Colaboración</translation>
+    </message>
+    <message>
+        <source>{n} open sessions</source>
+        <translation>{n} sesiones abiertas</translation>
+    </message>
+    <message>
+        <source>Hide the sessions</source>
+        <translation>Ocultar las sesiones</translation>
+    </message>
+    <message>
+        <source>Show the sessions</source>
+        <translation>Mostrar las sesiones</translation>
     </message>
 </context>
 </TS>

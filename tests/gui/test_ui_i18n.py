@@ -211,8 +211,8 @@ def user_facing_strings(window: MainWindow) -> list[tuple[str, str]]:
         if text and text.strip():
             out.append((where, text))
 
-    for p, plot in enumerate(window.detail.plots):
-        add(f"chart {p} title", re.sub(r"<[^>]+>", "", plot.titleLabel.text))
+    for p, title in enumerate(window.detail.titles):  # the titles without the newest values (data)
+        add(f"chart {p} title", title)
     # Coded values the tables show (status, alert state and priority): cells, not data.
     for view, columns in ((window.census_view, ("status",)), (window.alerts_view, ("priority", "state"))):
         source = view.model().sourceModel()

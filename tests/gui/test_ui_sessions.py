@@ -36,6 +36,9 @@ def test_a_session_with_two_members_in_the_window(qapp, sandbox, artifacts_dir):
         try:
             async with live_window(sandbox, size=(1920, 1080)) as (_monitor, window):
                 panel = window.sessions_panel
+                assert not window.collaboration.expanded, "the dock starts collapsed to its bar"
+                window.collaboration.bar.click()
+                assert window.collaboration.expanded and panel.isVisible()
                 await until(lambda: window.census_model.row(PATIENT) is not None, 10, "the census fills")
                 row = await other.core.sessions.create("Evening handoff, ward 4")
                 theirs = await other.core.sessions.open(row["id"])

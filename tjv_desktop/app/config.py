@@ -17,6 +17,8 @@ class StationConfig:
     anon_key: str
     server_locked: bool  # IT set the server by policy: the sign-in window shows it locked
     language: str
+    theme: str  # "standard" or "night"
+    theme_locked: bool  # machine policy chose the theme: the window's night toggle is disabled
     store_folder: Path
     idle_lock_seconds: float
     probe_deadline_seconds: float
@@ -31,6 +33,7 @@ class StationConfig:
         return cls(
             server_url=value("server_url") or "", anon_key=value("anon_key") or "",
             server_locked=settings.is_locked("server_url"), language=value("language"),
+            theme=value("theme"), theme_locked=settings.is_locked("theme"),
             store_folder=Path(value("store_path")), idle_lock_seconds=value("idle_lock_minutes") * 60.0,
             probe_deadline_seconds=float(value("probe_deadline_seconds")),
             audio_pause_seconds=float(value("audio_pause_seconds")),

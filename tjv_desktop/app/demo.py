@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .config import StationConfig
 from .qt import QT_TR, prepare_app, quit_on_signals
-from .station import Monitor
+from .station import Monitor, appearance
 
 DEMO_EMAIL = "nurse@riverside.tjv.test"
 
@@ -104,7 +104,8 @@ def main_demo(config: StationConfig, patients: int = 40, screenshot: Path | None
         # The demo keeps no session or store key in the user's keyring: the store stays in memory.
         monitor = Monitor(ready["url"], ready["anon_key"], DEMO_EMAIL, user["password"],
                           keyring_backend=fail.Keyring(),
-                          idle_lock_seconds=config.idle_lock_seconds, alarm_system=config.alarm_system())
+                          idle_lock_seconds=config.idle_lock_seconds, alarm_system=config.alarm_system(),
+                          **appearance(config))
         os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
         return qasync.run(run_window(monitor, config.language, screenshot=screenshot, exit_after=exit_after))
     finally:

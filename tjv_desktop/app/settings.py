@@ -164,6 +164,9 @@ SETTINGS: Mapping[str, Setting] = {s.name: s for s in (
     Setting("probe_deadline_seconds", int, 10, _whole(1, 120, "seconds"),
             "Deadline for one connection health probe."),
     Setting("language", str, "system", _choice("system", "en", "es"), "User-interface language."),
+    Setting("theme", str, "standard", _choice("standard", "night"),
+            "Look of the window: standard, or night (dimmed for a ward at night; alarm colours stay at full "
+            "strength). Set by policy, the user cannot switch it."),
     Setting("store_path", str, "", _path, "Folder of the local encrypted store; empty: the per-user data folder."),
     Setting("allow_insecure_http", bool, False, _flag,
             "Allow a plain http:// server URL to a host other than this machine (sessions and patient data "

@@ -23,7 +23,7 @@ from ..backend.vault import Vault
 from .config import StationConfig
 from .folders import private_folder
 from .qt import prepare_app, quit_on_signals
-from .station import Monitor
+from .station import Monitor, appearance
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +185,7 @@ class Startup:
         monitor = Monitor(self.url, self.anon_key, auth=auth, vault=self.vault,
                           store=store_file(folder, self.url, identity.user_id),
                           probe_deadline=self.probe_deadline, idle_lock_seconds=self.idle_lock_seconds,
-                          alarm_system=self.config.alarm_system())
+                          alarm_system=self.config.alarm_system(), **appearance(self.config))
         self.monitor = monitor
         outcome: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
 

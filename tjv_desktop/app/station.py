@@ -6,12 +6,15 @@ it here; nothing else wires the window to the engine.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from ..backend.auth import AuthSession, AuthState
 from ..backend.vault import Vault
 from ..domain.alarms import AlarmSystem
+from .config import StationConfig
 from .qt import QT_TR
+from .settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
 
@@ -25,9 +28,11 @@ class Monitor:
     def __init__(self, url: str, anon_key: str, email: str = "", password: str = "", *,
                  auth: AuthSession | None = None, vault: Vault | None = None, store: Path | None = None,
                  keyring_backend=None, probe_deadline: float = 10.0, idle_lock_seconds: float = 600.0,
-                 alarm_system: AlarmSystem | None = None):
+                 alarm_system: AlarmSystem | None = None, theme: str = "standard", theme_locked: bool = False,
+                 remember_theme: Callable[[str], None] | None = None):
         from .core import ClientCore
 
+        self.theme, self.theme_locked, self.remember_theme = theme, theme_locked, remember_theme
         self.email, self._password = email, password
         self.idle_lock_seconds = idle_lock_seconds
         self.alarm_system = alarm_system
@@ -54,11 +59,19 @@ class Monitor:
                                  idle_lock_seconds=self.idle_lock_seconds, verify_password=self.verify_password,
                                  alarm_system=self.alarm_system)
         self.window.health_launcher.set_health(core.health)
+        self._apply_theme()
         self._add_collaboration()
         await self._add_care_team()
         await self.window.start()
         core.run()
         return self.window
+
+    def _apply_theme(self) -> None:
+        from ..ui.theme import THEMES
+
+        self.window.set_theme(THEMES[self.theme], locked=self.theme_locked)
+        if self.remember_theme is not None:
+            self.window.theme_did_change.connect(self.remember_theme)
 
     def _memory_note(self) -> str:
         """The status bar's word that nothing reaches the disk, and why."""
@@ -167,3 +180,17 @@ class Monitor:
         if self.window is not None:
             await self.window.stop()
         await self.core.stop()
+
+
+def remember_theme(name: str) -> None:
+    """The user's night-view choice, kept in their settings file for the next start (never over policy:
+    the window's toggle is disabled then)."""
+    try:
+        Settings.load().set_user("theme", name)
+    except (SettingsError, OSError) as e:
+        log.warning("could not remember the theme %r: %s", name, e)
+
+
+def appearance(config: StationConfig) -> dict:
+    """The Monitor's theme arguments from the configuration, remembering what the user switches to."""
+    return {"theme": config.theme, "theme_locked": config.theme_locked, "remember_theme": remember_theme}

@@ -61,10 +61,8 @@ class AlarmBar(QWidget):
         # Dark so that it does not glare at night; colour is reserved for alarm coding.
         self.setObjectName("alarmBar")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        self.setStyleSheet(f"#alarmBar {{ background: {DARK}; }}"
-                           " #alarmBar QPushButton { background: #424242; color: #ffffff;"
-                           " border: 2px solid #9e9e9e; border-radius: 4px; padding: 4px 14px; }"
-                           " #alarmBar QPushButton:focus { border-color: #ffffff; }")
+        self.idle_colour = DARK
+        self._style_bar()
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
         self.panel = QFrame(self)
@@ -340,7 +338,19 @@ class AlarmBar(QWidget):
         self.flash_timer.setInterval(round((coding.on_seconds if self.is_lit else coding.off_seconds) * 1000))
         self._paint_panel()
 
+    def set_theme(self, theme) -> None:
+        """The bar's surroundings follow the theme (``ui.theme``); alarm colours never do."""
+        self.idle_colour = theme.idle_panel
+        self._style_bar()
+        self._paint_panel()
+
+    def _style_bar(self) -> None:
+        self.setStyleSheet(f"#alarmBar {{ background: {self.idle_colour}; }}"
+                           " #alarmBar QPushButton { background: #424242; color: #ffffff;"
+                           " border: 2px solid #9e9e9e; border-radius: 4px; padding: 4px 14px; }"
+                           " #alarmBar QPushButton:focus { border-color: #ffffff; }")
+
     def _paint_panel(self) -> None:
-        background, text = self._top_style if self.is_lit else (DARK, "#ffffff")
+        background, text = self._top_style if self.is_lit else (self.idle_colour, "#ffffff")
         self.panel.setStyleSheet(f"#alarmPanel {{ background: {background}; }}"
                                  f" #alarmPanel QLabel {{ color: {text}; background: transparent; }}")

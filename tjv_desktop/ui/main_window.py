@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from PySide6.QtCore import QCoreApplication, QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QHBoxLayout,
     QHeaderView,
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTableView,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -47,7 +49,8 @@ from .health_panel import HealthLauncher, HealthPanel
 from .lock_screen import IdleWatcher, LockScreen
 from .models import AlertsModel, CensusModel, age_text, alerts_proxy, census_proxy
 from .patient_detail import PatientDetail
-from .tables import AlarmColourDelegate, AlertsView, make_table
+from .tables import AlarmColourDelegate, AlertsView, ColumnDropper, make_table
+from .theme import NIGHT, STANDARD, Theme, apply_theme
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +62,10 @@ REJECT_REASONS = tuple(REASONS_BY_CODE.values())
 # measuring 200 census rows took a quarter of a second when an alert burst changed the row count.
 RESIZE_PRECISION_ROWS = 60
 DETAIL_DEBOUNCE_MS = 120
+# The active-alerts list is as tall as its rows (between these), the census takes the rest.
+ALERT_ROWS_SHOWN = (2, 8)
+NIGHT_SHORTCUT = "Ctrl+Shift+N"
+COLLABORATION_SHORTCUT = "Ctrl+Shift+S"
 
 
 def _tr(text: str) -> str:
@@ -77,6 +84,7 @@ class MainWindow(QMainWindow):
 
     switch_user_requested = Signal()
     closed = Signal()  # the user closed the window: the application quits
+    theme_did_change = Signal(str)  # the user switched the night view: "night" or "standard"
 
     def __init__(self, engine, events: StationEvents, actor: str, *, user_label: str = "",
                  store_note: str = "", now=lambda: datetime.now(UTC), clock=time.monotonic,
@@ -119,7 +127,13 @@ class MainWindow(QMainWindow):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         header.setResizeContentsPrecision(RESIZE_PRECISION_ROWS)
-        self.census_view.setItemDelegate(AlarmColourDelegate(self.census_view))
+        # Never sideways: too narrow, the least important columns give way (CensusModel.DROP_PRIORITY).
+        self.census_columns = ColumnDropper(self.census_view, CensusModel.COLUMNS, CensusModel.DROP_PRIORITY)
+        self.census_columns.columns_did_drop.connect(self.census_model.set_dropped)
+        # Only the alarm column has a colour to keep: a Python delegate on every cell cost a fifth of the
+        # GUI thread's Python time at 200 patients (benchmarks/ui_frame_time.py under cProfile).
+        self.census_view.setItemDelegateForColumn(CensusModel.COLUMNS.index("alerts"),
+                                                  AlarmColourDelegate(self.census_view))
         self.census_view.selectionModel().currentRowChanged.connect(self._on_census_row)
         self.filter_edit = QLineEdit(central)
         self.filter_edit.setPlaceholderText(_tr("Find patient by name (Ctrl+F)"))
@@ -136,7 +150,8 @@ class MainWindow(QMainWindow):
         self.alerts_view = make_table(AlertsView(central), _tr("Active alerts"))
         self.alerts_view.setModel(self.alerts_proxy)
         self.alerts_view.acknowledge_requested.connect(self.acknowledge_selected)
-        self.alerts_view.setItemDelegate(AlarmColourDelegate(self.alerts_view))
+        self.alerts_view.setItemDelegateForColumn(AlertsModel.COLUMNS.index("priority"),
+                                                  AlarmColourDelegate(self.alerts_view))
         self.alerts_view.sortByColumn(AlertsModel.COLUMNS.index("priority"), Qt.SortOrder.AscendingOrder)
         a_header = self.alerts_view.horizontalHeader()
         a_header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
@@ -170,13 +185,13 @@ class MainWindow(QMainWindow):
         find_row.addWidget(self.filter_edit, 1)
         find_row.addWidget(self.census_count)
         left_layout.addLayout(find_row)
-        left_layout.addWidget(self.census_view, 3)
+        left_layout.addWidget(self.census_view, 1)
         alerts_head = QHBoxLayout()
         alerts_head.addWidget(self.alerts_title)
         alerts_head.addStretch(1)
         alerts_head.addWidget(self.history_box)
         left_layout.addLayout(alerts_head)
-        left_layout.addWidget(self.alerts_view, 2)
+        left_layout.addWidget(self.alerts_view)
         buttons = QHBoxLayout()
         for b in (self.ack_button, self.accept_button, self.reject_button):
             buttons.addWidget(b)
@@ -212,6 +227,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.connection_label, 1)
         self.statusBar().addPermanentWidget(self.store_label)
         self.health_launcher = HealthLauncher(self)  # status-bar button and Ctrl+Shift+H
+        self._build_theme_toggle()
 
         # Ages and the link state change with the clock, not with the data: redraw them once a second.
         self.tick = QTimer(self)
@@ -335,7 +351,7 @@ class MainWindow(QMainWindow):
         counts = (self.census_model.rowCount(), self.alerts_model.rowCount())
         if counts != self._fitted_rows:
             self._fitted_rows = counts
-            self.census_view.resizeColumnsToContents()
+            self.census_columns.measure()
             message = AlertsModel.COLUMNS.index("message")
             for column in range(len(AlertsModel.COLUMNS)):
                 if column != message:
@@ -343,6 +359,7 @@ class MainWindow(QMainWindow):
 
     def _after_update(self) -> None:
         self._fit_columns()
+        self._size_alerts_to_rows()
         names = {r.patient_id: r.name for r in self.census_model.rows()}
         self.alarm_bar.update_alerts([r.alert() for r in self.alerts_model.rows()], names)
         if self.alerts_view.selectionModel().currentIndex().row() < 0 and self.alerts_proxy.rowCount():
@@ -396,7 +413,21 @@ class MainWindow(QMainWindow):
     def _on_filter(self, text: str) -> None:
         self.census_proxy.setFilterFixedString(text)
         self.alerts_proxy.setFilterFixedString(text)
+        self._size_alerts_to_rows()
         self._update_titles()
+
+    def _size_alerts_to_rows(self) -> None:
+        """The alerts list as tall as its rows (ALERT_ROWS_SHOWN), so the census gets the height left."""
+        view = self.alerts_view
+        fewest, most = ALERT_ROWS_SHOWN
+        rows = min(max(self.alerts_proxy.rowCount(), fewest), most)
+        height = (view.horizontalHeader().sizeHint().height() + rows * view.verticalHeader().defaultSectionSize()
+                  + 2 * view.frameWidth())
+        # Room for the horizontal scroll bar always: whether it shows is decided later, and a bar
+        # appearing over a list sized to its rows hid the last alert (Spanish at 1280 px).
+        height += view.horizontalScrollBar().sizeHint().height()
+        if view.height() != height:
+            view.setFixedHeight(height)
 
     def _on_history(self, on: bool) -> None:
         self._spawn(self._show_history(on))
@@ -408,6 +439,7 @@ class MainWindow(QMainWindow):
         self.alerts_proxy.setSourceModel(source)
         self.alerts_view.setAccessibleName(_tr("Alert history") if on else _tr("Active alerts"))
         self.alerts_view.selectionModel().currentRowChanged.connect(lambda *_: self._update_buttons())
+        self._size_alerts_to_rows()
         self._update_titles()
         self._update_buttons()
 
@@ -544,23 +576,73 @@ class MainWindow(QMainWindow):
     # -- collaboration (issue 6): one hook, so the window itself knows nothing of sessions ----------
 
     def add_collaboration(self, panel, banner) -> None:
-        """Docks the sessions panel on the right (hidden while locked) and puts the announcement banner
+        """Docks the sessions panel on the right (hidden while locked), collapsed to a slim bar that says
+        how many sessions are open and opens on a click or Ctrl+Shift+S; puts the announcement banner
         under the alarm bar.
         Follow-me: the panel's leader patient selects the census row; the census selection is what this
         member shows the session."""
         from PySide6.QtWidgets import QDockWidget
 
-        from .sessions import HiddenWith
+        from .sessions import CollapsibleSessions, HiddenWith
 
         dock = QDockWidget(_tr("Collaboration"), self)
         dock.setObjectName("collaborationDock")
-        dock.setWidget(panel)
+        dock.setTitleBarWidget(QWidget(dock))  # the bar says what the dock is: no title row above it
+        dock.setFeatures(QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
+        self.collaboration = CollapsibleSessions(panel, COLLABORATION_SHORTCUT, dock)
+        dock.setWidget(self.collaboration)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        self.collaboration_dock = dock
+        self.collaboration.expanded_did_change.connect(self._fit_collaboration)
+        QShortcut(QKeySequence(COLLABORATION_SHORTCUT), self, activated=self.collaboration.toggle)
+        self._fit_collaboration(False)
         self.centralWidget().layout().insertWidget(1, banner)
         panel.follow_patient.connect(self.select_patient)
         self.census_view.selectionModel().currentRowChanged.connect(lambda *_: panel.focus(self.selected_patient))
         HiddenWith(self.splitter, dock)  # the idle lock hides the patient views: the dock goes with them
         self.collaboration_dock, self.sessions_panel, self.announcement_banner = dock, panel, banner
+
+    def _fit_collaboration(self, expanded: bool) -> None:
+        """A dock keeps its width when its content shrinks: size it to the bar, or to bar and panel."""
+        content = self.collaboration
+        width = content.bar.sizeHint().width()
+        if expanded:
+            width += content.panel.minimumWidth() + content.layout().spacing()
+        self.resizeDocks([self.collaboration_dock], [width], Qt.Orientation.Horizontal)
+
+    # -- night view: one toggle, remembered by the app (theme_did_change) or locked by policy --------
+
+    def _build_theme_toggle(self) -> None:
+        self.theme = STANDARD
+        self.night_button = QToolButton(self)
+        self.night_button.setCheckable(True)
+        self.night_button.setText(_tr("☾ Night view"))
+        self.night_button.setAccessibleName(_tr("Night view"))
+        self.night_button.setToolTip(_tr("Dimmed colours for the night; alarm colours stay at full strength "
+                                         "({shortcut})").format(shortcut=NIGHT_SHORTCUT))
+        self.night_button.setFont(self.store_label.font())
+        self.night_button.toggled.connect(self._on_night_toggled)
+        self.statusBar().addPermanentWidget(self.night_button)
+        QShortcut(QKeySequence(NIGHT_SHORTCUT), self, activated=self.night_button.click)
+
+    def _on_night_toggled(self, on: bool) -> None:
+        theme = NIGHT if on else STANDARD
+        if theme is not self.theme:
+            self.set_theme(theme)
+            self.theme_did_change.emit(theme.name)
+
+    def set_theme(self, theme: Theme, locked: bool = False) -> None:
+        """Applies ``theme`` to the whole application; ``locked``: machine policy chose it, the toggle is off."""
+        self.theme = theme
+        apply_theme(QApplication.instance(), theme)
+        self.detail.set_theme(theme)
+        self.alarm_bar.set_theme(theme)
+        self.night_button.blockSignals(True)
+        self.night_button.setChecked(theme is NIGHT)
+        self.night_button.blockSignals(False)
+        self.night_button.setEnabled(not locked)
+        if locked:
+            self.night_button.setToolTip(_tr("The look of this station is set by its machine policy."))
 
     # --- care team (issue 16) ------------------------------------------------------------------------
 

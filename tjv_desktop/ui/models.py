@@ -8,6 +8,7 @@ proxies; the default census order is worst first: highest alert priority, then N
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -45,6 +46,27 @@ def age_text(seconds: float | None) -> str:
     if seconds < 48 * 3600:
         return _tr("{h} h {m} min").format(h=seconds // 3600, m=(seconds % 3600) // 60)
     return _tr("{n} days").format(n=seconds // 86400)
+
+
+def columns_to_drop(widths: Mapping[str, int], available: int, priority: Mapping[str, int]) -> list[str]:
+    """The columns to hide so that the others fit in ``available`` pixels: the highest ``priority``
+    number goes first, among equals the rightmost (the later key of ``widths``), and a column dropped on
+    the way comes back if the later drops left room for it; priority 0 never goes, so the rest may still
+    not fit on a very narrow table (it then scrolls rather than lose them)."""
+    position = {c: i for i, c in enumerate(widths)}
+    order = sorted((c for c in widths if priority[c] > 0), key=lambda c: (-priority[c], -position[c]))
+    total, dropped = sum(widths.values()), []
+    for column in order:
+        if total <= available:
+            break
+        dropped.append(column)
+        total -= widths[column]
+    # Dropping a wide column may have made room for a narrower, more important one dropped before it.
+    for column in reversed(dropped[:-1]):
+        if total + widths[column] <= available:
+            dropped.remove(column)
+            total += widths[column]
+    return dropped
 
 
 def _num(value: Any, digits: int = 0) -> str:
@@ -171,14 +193,33 @@ class CensusModel(KeyedTableModel):
               "news2": "NEWS2", "heart_rate": "HR", "spo2": "SpO₂", "respiratory_rate": "RR",
               "temperature": "Temp", "bp": "BP", "pain_score": "Pain", "age": "Vitals age",
               "unread": "Unread", "app": "App"}
+    # The census never scrolls sideways: when it is too narrow, columns give way by this priority, the
+    # highest number first (0: never). Every column declares one (tests/gui/test_census_columns.py checks),
+    # so a new column says here how much it matters. Operation and day go first (the detail header says
+    # them), then pain (charted in the detail), then the status word (NEWS2 and the alarm column stay);
+    # the vitals last, SpO₂ and the data's age the very last (NEWS2 weighs SpO₂ and RR most; stale
+    # vitals must show). Unread messages (a patient waiting for an answer) stay with the vitals; whether
+    # the patient's app is online goes with the status word. A dropped column's value stays in every
+    # cell's tooltip.
+    DROP_PRIORITY = {"alerts": 0, "name": 0, "news2": 0, "age": 1, "spo2": 1, "respiratory_rate": 2,
+                     "heart_rate": 2, "unread": 2, "bp": 3, "temperature": 3, "status": 4, "app": 4,
+                     "pain_score": 5, "procedure": 6}
     UNITS = {"heart_rate": "/min", "spo2": "%", "respiratory_rate": "/min", "temperature": "°C", "bp": "mmHg",
              "pain_score": "/10"}
 
-    # --- care team (issue 16): the patient app's presence, fed by the window ---
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, parent=None, now=lambda: datetime.now(UTC)):
+        super().__init__(parent, now)
+        self.dropped: tuple[str, ...] = ()
+        # Care team (issue 16): the patient app's presence and the colleagues online, fed by the window.
         self.app_presence: dict[str, tuple[bool | None, datetime | None]] = {}
         self.team_online: dict[str, list[str]] = {}
+
+    def set_dropped(self, columns: tuple[str, ...]) -> None:
+        """Names the columns the view hides, so that their values go into the tooltips."""
+        self.dropped = tuple(c for c in self.COLUMNS if c in columns)
+
+    def dropped_text(self, row: CensusRow) -> str:
+        return "\n".join(f"{_tr(self.TITLES[c])}: {self._display(row, c)}" for c in self.dropped)
 
     def set_team_online(self, patient_id: str, names: list[str]) -> None:
         """The patient's other assigned clinicians online now (the name cell's tooltip)."""
@@ -286,10 +327,15 @@ class CensusModel(KeyedTableModel):
             return int(Qt.AlignmentFlag.AlignCenter)
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return f"{self.column_title(self.COLUMNS.index(column))}: {self._display(row, column)}"
-        if role == Qt.ItemDataRole.ToolTipRole and column == "name" and self.team_online.get(row.patient_id):
-            return _tr("Care team online: {names}").format(names=", ".join(self.team_online[row.patient_id]))
-        if role == Qt.ItemDataRole.ToolTipRole and column == "alerts" and row.top_priority:
-            return _tr("{n} open alerts, highest priority {p}").format(n=row.alert_count, p=row.top_priority)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            lines = [self.dropped_text(row)] if self.dropped else []
+            if column == "alerts" and row.top_priority:
+                lines.insert(0, _tr("{n} open alerts, highest priority {p}").format(n=row.alert_count,
+                                                                                   p=row.top_priority))
+            if column == "name" and self.team_online.get(row.patient_id):
+                lines.insert(0, _tr("Care team online: {names}").format(
+                    names=", ".join(self.team_online[row.patient_id])))
+            return "\n".join(lines) or None
         return None
 
 

@@ -1,8 +1,10 @@
-"""One patient: vitals charts over 1 h / 8 h / 24 h / 72 h with the alert limits drawn, their alerts,
-messages and care plan.
+"""One patient: vitals charts over 1 h / 8 h / 24 h / 72 h with the alert limits drawn and labelled and the
+newest value in each chart's title, their alerts, messages and care plan.
 
 The pane holds the patient's samples in memory; new samples (from change-sets) are appended and the
-charts are redrawn by a 2 Hz timer, never per sample. It reads nothing itself: the window feeds it.
+charts are redrawn by a 2 Hz timer, never per sample. Curves are clipped to the shown window and
+downsampled (peak) to the pixel width, so 72 h at 1/min draws as a few hundred points per line
+(benchmarks/chart_draw.py). It reads nothing itself: the window feeds it.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from tjv_desktop.sync.views import AlertRow, CensusRow, PatientDetailView
 from .i18n import local_time
 from .models import PRIORITY_BG, age_text
 from .reply_box import message_mark
+from .theme import STANDARD, Theme
 
 RANGES_H = (1, 8, 24, 72)
 REDRAW_MS = 500
@@ -50,8 +53,7 @@ CHARTS = (
     ("Blood pressure", "mmHg", ("systolic_bp", "diastolic_bp"), "systolic_bp", (40, 200)),
     ("Pain", "/10", ("pain_score",), "pain_score", (0, 10)),
 )
-LINE_COLOURS = {"systolic_bp": "#e0e0e0", "diastolic_bp": "#90a4ae"}
-SERIES_COLOUR = "#e0e0e0"
+SECOND_LINE = "diastolic_bp"  # drawn in the theme's second series colour
 
 
 def limits_for(measure: str) -> list:
@@ -69,13 +71,20 @@ class PatientDetail(QWidget):
         self._shown_window: tuple[float, float] | None = None
         self.setAccessibleName(self.tr("Patient detail"))
 
+        # Two lines at most: who (name, NEWS2, status) in large bold, then the operation and data age.
         self.header = QLabel(self.tr("Select a patient in the census to see their vitals."), self)
         self.header.setAccessibleName(self.tr("Patient summary"))
-        self.header.setWordWrap(True)
         font = QFont()
         font.setPointSize(16)
         font.setBold(True)
         self.header.setFont(font)
+        self.subheader = QLabel(self)
+        self.subheader.setAccessibleName(self.tr("Operation and data age"))
+        small = QFont()
+        small.setPointSize(13)
+        self.subheader.setFont(small)
+        for label in (self.header, self.subheader):  # another line on a narrow pane, never a wider pane
+            label.setWordWrap(True)
 
         ranges = QHBoxLayout()
         ranges.addWidget(QLabel(self.tr("Show last:"), self))
@@ -94,13 +103,21 @@ class PatientDetail(QWidget):
         self.charts.setBackground("#121212")
         self.charts.setAccessibleName(self.tr("Vital signs charts"))
         self.charts.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        # The graphics layout's own minimum (axes and titles) is not a widget minimum: a narrow pane (the
+        # collaboration dock open) would cut off the right-hand charts. Never cut a chart: the splitter
+        # stops here instead. The margin is for axes that widen with their tick labels.
         self.plots: list[pg.PlotItem] = []
         self.curves: dict[str, pg.PlotDataItem] = {}
+        self.titles: list[str] = []
+        self.latest_labels: list[pg.TextItem] = []  # the newest value, left of the line's last point
+        self._latest_shown: list[str | None] = [None] * len(CHARTS)
+        self.theme = STANDARD
         axis_font = QFont()
         axis_font.setPointSize(11)
         for i, (title, unit, fields, measure, yrange) in enumerate(CHARTS):
             plot = self.charts.addPlot(row=i // 2, col=i % 2)
-            plot.setTitle(f"{self.tr(title)} ({unit})", color="#ffffff", size="13pt")
+            self.titles.append(f"{self.tr(title)} ({unit})")
+            plot.setTitle(self.titles[-1], size="13pt")
             plot.showGrid(x=True, y=True, alpha=0.2)
             plot.setMouseEnabled(x=False, y=False)
             plot.hideButtons()
@@ -122,16 +139,16 @@ class PatientDetail(QWidget):
                 line.label.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
                 plot.addItem(line)
             for name in fields:
-                curve = plot.plot([], [], pen=pg.mkPen(LINE_COLOURS.get(name, SERIES_COLOUR), width=2),
-                                  symbol="o", symbolSize=5, symbolBrush=LINE_COLOURS.get(name, SERIES_COLOUR),
-                                  symbolPen=None, autoDownsample=True, downsampleMethod="peak", clipToView=True)
+                curve = plot.plot([], [], symbol="o", symbolSize=5, symbolPen=None, autoDownsample=True,
+                                  downsampleMethod="peak", clipToView=True)
                 self.curves[name] = curve
+            latest = pg.TextItem(anchor=(1.05, 1.0))
+            latest.setZValue(10)
+            plot.addItem(latest, ignoreBounds=True)
+            self.latest_labels.append(latest)
             if self.plots:
                 plot.setXLink(self.plots[0])
             self.plots.append(plot)
-        # The graphics layout's own minimum (axes and titles) is not a widget minimum: a narrow pane (the
-        # collaboration dock open) would cut off the right-hand charts. Never cut a chart: the splitter
-        # stops here instead. The margin is for axes that widen with their tick labels.
         least = self.charts.ci.effectiveSizeHint(Qt.SizeHint.MinimumSize).width()
         self.charts.setMinimumWidth(math.ceil(least) + 12)
 
@@ -145,10 +162,11 @@ class PatientDetail(QWidget):
         self.tabs.addTab(self.alerts_list, self.tr("Alerts"))
         self.tabs.addTab(self.messages, self.tr("Messages"))
         self.tabs.addTab(self.care_plan, self.tr("Care plan"))
-        self.tabs.setMaximumHeight(180)
+        self.tabs.setMaximumHeight(150)  # the charts first: at 1280×800 they had barely 50 px each
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.header)
+        layout.addWidget(self.subheader)
         layout.addLayout(ranges)
         layout.addWidget(self.charts, 1)
         layout.addWidget(self.tabs)
@@ -157,6 +175,24 @@ class PatientDetail(QWidget):
         self.redraw_timer.setInterval(REDRAW_MS)
         self.redraw_timer.timeout.connect(self.redraw_if_needed)
         self.redraw_timer.start()
+        self.set_theme(STANDARD)
+
+    def set_theme(self, theme: Theme) -> None:
+        """Chart surroundings and lines follow the theme; the limit lines keep their alarm colours."""
+        self.theme = theme
+        self.charts.setBackground(theme.chart_background)
+        for plot in self.plots:
+            for axis in ("left", "bottom"):
+                plot.getAxis(axis).setTextPen(theme.chart_text)
+                plot.getAxis(axis).setPen(theme.chart_text)
+        for name, curve in self.curves.items():
+            colour = theme.series_second if name == SECOND_LINE else theme.series
+            curve.setPen(pg.mkPen(colour, width=2))
+            curve.setSymbolBrush(colour)
+        for plot, title in zip(self.plots, self.titles, strict=True):
+            plot.setTitle(title, color=theme.text, size="13pt")
+        self._latest_shown = [None] * len(CHARTS)  # the values are re-set in the new colour
+        self._dirty = True
 
     # --- inputs -------------------------------------------------------------------------------------
 
@@ -189,20 +225,21 @@ class PatientDetail(QWidget):
     def set_summary(self, census: CensusRow | None) -> None:
         if census is None:
             return
-        parts = [census.name]
+        news2 = census.news2
+        self.header.setText("  ·  ".join((census.name, self.tr("NEWS2 {n}").format(n="–" if news2 is None else news2),
+                                          self.tr(census.status or "unknown"))))
+        parts = []
         side = self.tr(census.side) if census.side else ""
         procedure = " ".join(p for p in (census.procedure, side) if p)
         if procedure:
             parts.append(procedure)
         if census.pod is not None:
             parts.append(self.tr("post-operative day {n}").format(n=census.pod))
-        parts.append(self.tr("status: {s}").format(s=self.tr(census.status or "unknown")))
-        news2 = census.news2
-        parts.append(self.tr("NEWS2 {n}").format(n="–" if news2 is None else news2))
         measured = census.measured_at
         age = None if measured is None else (self.now() - measured).total_seconds()
         parts.append(self.tr("vitals {age} old").format(age=age_text(age)))
-        self.header.setText("  ·  ".join(parts))
+        self.subheader.setText("  ·  ".join(parts))
+        self.header.setToolTip(f"{self.header.text()}\n{self.subheader.text()}")
 
     def set_alerts(self, alerts: Sequence[AlertRow]) -> None:
         self.alerts_list.clear()
@@ -284,33 +321,67 @@ class PatientDetail(QWidget):
         # cost painting time (8 h at 1 Hz is 28,800 points).
         symbol = "o" if len(rows) <= MAX_SYMBOLS else None
         for name, curve in self.curves.items():
-            values = np.fromiter((np.nan if r.get(name) is None else float(r[name]) for _, r in rows),
-                                 dtype=float, count=len(rows))
+            # A float array turns None (not measured) into NaN in C: a third of the 72 h draw went to a
+            # per-value Python generator here (benchmarks/chart_draw.py --profile).
+            values = np.array([r.get(name) for _, r in rows], dtype=float)
             mask = ~np.isnan(values)
             if curve.opts["symbol"] != symbol:
                 curve.setSymbol(symbol)
             curve.setData(times[mask], values[mask])
+        self._show_latest()
+
+    def _show_latest(self) -> None:
+        """Writes each chart's newest value at the end of its line (in the plot, so that it never widens
+        the charts); re-set only when it changed."""
+        newest = max(self._samples.values(), key=lambda item: item[0], default=None)
+        for i, (_title, _unit, fields, _measure, (low, high)) in enumerate(CHARTS):
+            label = self.latest_labels[i]
+            if newest is None or newest[1].get(fields[0]) is None:
+                label.hide()
+                continue
+            when, row = newest
+            text = "/".join(_value(row.get(f)) for f in fields)
+            html = f"<span style='color:{self.theme.text}; font-size:15pt; font-weight:bold'>{text}</span>"
+            if html != self._latest_shown[i]:
+                self._latest_shown[i] = html
+                label.setHtml(html)
+            value = float(row[fields[0]])
+            # Below a point in the upper half of the chart, above one in the lower: never cut at an edge.
+            label.setAnchor((1.05, 0.0) if value > (low + high) / 2 else (1.05, 1.0))
+            label.setPos(when, value)
+            label.show()
+
 
 
 TICK_STEPS_H = (0.25, 0.5, 1, 2, 3, 4, 6, 8, 12, 24)
-MIN_TICK_SPACING_PX = 80  # "Tue 24" or "06:00" at the axis font, with a gap
+MIN_TICK_SPACING_PX = 100  # "Tue 06:00" at the axis font, with a gap
 
 
 def time_ticks(start: datetime, end: datetime, hours: int, width_px: float = 400) -> list[tuple[float, str]]:
-    """Local clock times on round steps (days at midnight), so a nurse reads when, not how long ago;
-    the step is the smallest round one whose labels do not overlap in ``width_px``."""
+    """Local clock times on round steps, so a nurse reads when, not how long ago: the first tick and the
+    first of each new day say the day too ("Tue 06:00"), the others the hour ("12:00"). The step is the
+    smallest round one whose labels do not overlap in ``width_px``; when even a day is too little room
+    (72 h in a narrow pane), the midnight ticks say the day alone ("Tue")."""
     most = max(2, int(width_px // MIN_TICK_SPACING_PX))
     step_h = next((h for h in TICK_STEPS_H if hours / h <= most), TICK_STEPS_H[-1])
+    crowded = hours / step_h > most
     step = timedelta(hours=step_h)
     local_start = start.astimezone()
     moment = local_start.replace(hour=0, minute=0, second=0, microsecond=0)
-    ticks = []
+    ticks: list[tuple[float, str]] = []
+    day = None
     while moment <= end:
         if moment >= local_start:
-            midnight = moment.hour == 0 and moment.minute == 0
-            ticks.append((moment.timestamp(), local_time(moment, "ddd dd" if midnight and hours >= 24 else "HH:mm")))
+            new_day = moment.date() != day
+            day = moment.date()
+            fmt = ("ddd" if crowded else "ddd HH:mm") if new_day else "HH:mm"
+            ticks.append((moment.timestamp(), local_time(moment, fmt)))
         moment += step
     return ticks
+
+
+def _value(value) -> str:
+    return "–" if value is None else f"{float(value):g}"
 
 
 def _escape(text: str) -> str:

@@ -3,8 +3,8 @@ selection, plain A to acknowledge in the alerts list)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPalette, QPen
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -13,6 +13,9 @@ from PySide6.QtWidgets import (
     QStyleOptionViewItem,
     QTableView,
 )
+
+from .models import columns_to_drop
+from .theme import STANDARD, apply_theme
 
 TABLE_FONT_PT = 14
 
@@ -26,17 +29,8 @@ def sized_font(points: int, bold: bool = False) -> QFont:
 
 
 def apply_dark_palette(app: QApplication) -> None:
-    """A dark theme for night shifts: colour is kept for alarm coding."""
-    app.setStyle("Fusion")
-    palette = QPalette()
-    for role, colour in ((QPalette.ColorRole.Window, "#1e1e1e"), (QPalette.ColorRole.WindowText, "#f0f0f0"),
-                         (QPalette.ColorRole.Base, "#121212"), (QPalette.ColorRole.AlternateBase, "#1c1c1c"),
-                         (QPalette.ColorRole.Text, "#f0f0f0"), (QPalette.ColorRole.Button, "#333333"),
-                         (QPalette.ColorRole.ButtonText, "#f0f0f0"), (QPalette.ColorRole.Highlight, "#1565c0"),
-                         (QPalette.ColorRole.HighlightedText, "#ffffff"), (QPalette.ColorRole.ToolTipBase, "#333333"),
-                         (QPalette.ColorRole.ToolTipText, "#ffffff"), (QPalette.ColorRole.PlaceholderText, "#9e9e9e")):
-        palette.setColor(role, QColor(colour))
-    app.setPalette(palette)
+    """The standard (dark) theme; the night view is ``theme.NIGHT``."""
+    apply_theme(app, STANDARD)
 
 
 class AlertsView(QTableView):
@@ -93,3 +87,59 @@ def make_table(view: QTableView, name: str) -> QTableView:
     header.setFont(font)
     header.setHighlightSections(False)
     return view
+
+
+class ColumnDropper(QObject):
+    """Keeps a table from scrolling sideways: when its columns at their natural widths do not fit the
+    viewport, hides the least important ones (``priority`` by column name, ``models.columns_to_drop``)
+    and shows them again when room comes back. ``measure()`` re-reads the natural widths (when rows come
+    or go: it measures cells); a resize only re-decides from the widths already measured.
+    ``columns_did_drop`` carries the names hidden, in column order, whenever they change."""
+
+    columns_did_drop = Signal(tuple)
+
+    def __init__(self, view: QTableView, columns: tuple[str, ...], priority: dict[str, int]):
+        super().__init__(view)
+        self.view, self.columns, self.priority = view, columns, priority
+        self.widths: dict[str, int] = {}
+        self.dropped: tuple[str, ...] = ()
+        view.installEventFilter(self)
+
+    def measure(self) -> None:
+        header = self.view.horizontalHeader()
+        widths = {}
+        for c, name in enumerate(self.columns):
+            width = max(self.view.sizeHintForColumn(c), header.sectionSizeHint(c), header.minimumSectionSize())
+            if header.isSectionHidden(c):  # a hidden column measures short: keep what it needed when shown
+                width = max(width, self.widths.get(name, 0))
+            widths[name] = width
+        self.widths = widths
+        self.refit(force=True)
+
+    def refit(self, force: bool = False) -> None:
+        if not self.widths:
+            return
+        dropped = columns_to_drop(self.widths, self.available_width(), self.priority)
+        now = tuple(c for c in self.columns if c in dropped)
+        if now == self.dropped and not force:
+            return
+        header = self.view.horizontalHeader()
+        for c, name in enumerate(self.columns):
+            header.setSectionHidden(c, name in dropped)
+            if name not in dropped:
+                header.resizeSection(c, self.widths[name])
+        if now != self.dropped:
+            self.dropped = now
+            self.columns_did_drop.emit(now)
+
+    def available_width(self) -> int:
+        """The viewport's width as if the vertical scroll bar showed: deciding on the viewport itself
+        oscillated (a column back, a horizontal bar, less height, a vertical bar, less width, the column
+        gone, and round again) and starved the event loop."""
+        view = self.view
+        return view.width() - 2 * view.frameWidth() - view.verticalScrollBar().sizeHint().width()
+
+    def eventFilter(self, _watched, event) -> bool:  # noqa: N802 - Qt's name
+        if event.type() == QEvent.Type.Resize:
+            self.refit()
+        return False

@@ -35,12 +35,14 @@ POLICIES = {
                                            "Technical alarm becomes high priority after", "Seconds"),
     "stale_data_seconds": ("StaleDataSeconds", "Alarms", "Data older than this raises a technical alarm", "Seconds"),
     "language": ("Language", "Interface", "User-interface language", "Language"),
+    "theme": ("Theme", "Interface", "Look of the window (night view)", "Theme"),
     "allow_insecure_http": ("AllowInsecureHttp", "Security", "Allow an unencrypted (http://) server",
                             "Allow plain http:// to a server other than this machine"),
 }
 CATEGORIES = {"Connection": "Connection", "Security": "Security", "Alarms": "Alarms",
               "Interface": "User interface"}
-LANGUAGE_NAMES = {"system": "Follow the Windows display language", "en": "English", "es": "Spanish (Español)"}
+LANGUAGE_NAMES = {"system": "Follow the Windows display language", "en": "English", "es": "Spanish (Español)",
+                  "standard": "Standard", "night": "Night view (dimmed; alarm colours at full strength)"}
 
 
 def _element(name: str) -> str:

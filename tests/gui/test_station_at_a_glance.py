@@ -61,27 +61,30 @@ def test_the_census_never_scrolls_sideways_and_keeps_what_it_drops_in_the_toolti
             await settle()
             scroll = window.census_view.horizontalScrollBar()
             assert not scroll.isVisible() and scroll.maximum() == 0
-            assert shown_columns(window) == list(CensusModel.COLUMNS)
-            assert window.census_model.dropped == ()
+            # At 1920 px every vital and the unread count show; at most the least important (operation and
+            # day, pain, the status word, the app's presence: priority 4 and up) give way.
+            at_1920 = window.census_model.dropped
+            assert all(CensusModel.DROP_PRIORITY[c] >= 4 for c in at_1920), at_1920
+            assert set(shown_columns(window)) == set(CensusModel.COLUMNS) - set(at_1920)
 
             window.resize(1280, 800)
-            await until(lambda: window.census_model.dropped != (), 5, "a column gives way at 1280 px")
+            await until(lambda: len(window.census_model.dropped) > len(at_1920), 5, "more give way at 1280 px")
             await settle()
             assert not scroll.isVisible() and scroll.maximum() == 0
             dropped = window.census_model.dropped
             assert dropped[0] == "procedure" or "procedure" in dropped, dropped
             kept = set(CensusModel.COLUMNS) - set(dropped)
             assert {"alerts", "name", "news2", "age", "spo2"} <= kept, dropped
-            order = sorted(CensusModel.DROP_PRIORITY, key=lambda c: -CensusModel.DROP_PRIORITY[c])
-            assert set(dropped) == set(order[:len(dropped)]), "the least important went first"
+            priority = CensusModel.DROP_PRIORITY
+            assert max(priority[c] for c in kept) <= min(priority[c] for c in dropped), \
+                "the least important went first"
             print(f"dropped at 1280 px: {dropped}")
             row = window.census_model.row(window.census_proxy.key_at(0))
             tip = window.census_proxy.index(0, CensusModel.COLUMNS.index("name")).data(Qt.ItemDataRole.ToolTipRole)
             assert row.procedure in tip and "Op · POD:" in tip
 
             window.resize(1920, 1080)
-            await until(lambda: window.census_model.dropped == (), 5, "the columns come back with the room")
-            assert window.census_proxy.index(0, 1).data(Qt.ItemDataRole.ToolTipRole) is None
+            await until(lambda: window.census_model.dropped == at_1920, 5, "the columns come back with the room")
 
     run_qt(qapp, scenario)
 

@@ -657,7 +657,15 @@ class MainWindow(QMainWindow):
         dock.setObjectName("careTeamDock")
         dock.setWidget(team_panel)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        # Closed until asked for (status-bar button): open, it needs room the census and charts use.
+        dock.hide()
         HiddenWith(self.splitter, dock)
+        toggle = dock.toggleViewAction()
+        toggle.setText(_tr("Care team"))
+        self.care_team_button = QToolButton(self)
+        self.care_team_button.setDefaultAction(toggle)
+        self.care_team_button.setFont(self.store_label.font())
+        self.statusBar().addPermanentWidget(self.care_team_button)
         self.detail.add_reply_box(reply_box)
         reply_box.reply_was_requested.connect(
             lambda body: self.selected_patient and self._spawn(self.engine.reply(self.selected_patient, body,

@@ -72,13 +72,15 @@ class HiddenWith(QObject):
     def __init__(self, watched: QWidget, target: QWidget):
         super().__init__(target)
         self.target = target
+        self._shown = not target.isHidden()  # a dock the user closed stays closed after the lock
         watched.installEventFilter(self)
 
     def eventFilter(self, _watched, event) -> bool:  # noqa: N802 - Qt's name
         if not event.spontaneous():
             if event.type() == QEvent.Type.Hide:
+                self._shown = not self.target.isHidden()
                 self.target.hide()
-            elif event.type() == QEvent.Type.Show:
+            elif event.type() == QEvent.Type.Show and self._shown:
                 self.target.show()
         return False
 

@@ -25,14 +25,15 @@ from tjv_desktop.backend.vault import Vault
 from tjv_desktop.store import LocalStore
 
 
-def run_cli(tmp_path: Path, policy: dict | None, defaults: dict | None = None) -> subprocess.CompletedProcess:
+def run_cli(tmp_path: Path, policy: dict | None, defaults: dict | None = None,
+            args: tuple[str, ...] | list[str] = ()) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     env.update(TJV_POLICY_FILE=str(tmp_path / "policy.json"), TJV_DEFAULTS_FILE=str(tmp_path / "defaults.json"),
                TJV_USER_SETTINGS_FILE=str(tmp_path / "user.json"), QT_QPA_PLATFORM="offscreen")
     for name, values in (("policy.json", policy), ("defaults.json", defaults)):
         if values is not None:
             (tmp_path / name).write_text(json.dumps(values))
-    return subprocess.run([sys.executable, "-m", "tjv_desktop.app.cli"], env=env, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "tjv_desktop.app.cli", *args], env=env, capture_output=True, text=True,
                           timeout=60)
 
 
@@ -51,6 +52,17 @@ def test_an_invalid_or_missing_setting_stops_the_start_naming_the_setting_and_it
     (tmp_path / "defaults.json").unlink()
     missing = run_cli(tmp_path, None)
     assert missing.returncode == 2 and "not configured: server_url, anon_key" in missing.stderr
+    for where in ("machine policy", "user settings", "machine defaults"):
+        name = {"machine policy": "policy.json", "user settings": "user.json"}.get(where, "defaults.json")
+        assert f"{where} {tmp_path / name}" in missing.stderr, missing.stderr
+
+
+def test_help_lists_the_watch_command_and_the_settings_files(tmp_path):
+    shown = run_cli(tmp_path, None, args=["--help"])
+    assert shown.returncode == 0
+    assert "\n  watch " in shown.stdout and "tjv-desktop watch --help" in shown.stdout
+    assert f"user settings {tmp_path / 'user.json'}" in shown.stdout
+    assert f"machine policy {tmp_path / 'policy.json'}" in shown.stdout
 
 
 def settings_for(tmp_path: Path, sandbox) -> Settings:

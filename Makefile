@@ -21,6 +21,7 @@ benchmarks: bootstrap
 	.venv/bin/python benchmarks/client_core.py --json artifacts/bench-client-core.json
 	.venv/bin/python benchmarks/hospital_scale.py --json artifacts/bench-hospital.json
 	.venv/bin/python benchmarks/store_upsert.py --json artifacts/bench-store.json
+	.venv/bin/python benchmarks/store_memory.py --json artifacts/bench-store-memory.json
 	QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/ui_frame_time.py --json artifacts/bench-ui.json
 	QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/chart_draw.py --json artifacts/bench-chart.json
 	.venv/bin/python benchmarks/frozen_app.py --build --json artifacts/bench-frozen.json

@@ -1959,6 +1959,11 @@
     </message>
     <message>
         <location line="+1"/>
+        <source>The monitoring station could not start: {reason}. Patients are not being monitored on this workstation. Try again, or call IT if this repeats.</source>
+        <translation>La estación de monitorización no pudo iniciarse: {reason}. Los pacientes no se están monitorizando en este puesto. Inténtelo de nuevo o avise a informática si se repite.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>{user} is not a clinician account: this application is for care teams.</source>
         <translation>{user} no es una cuenta clínica: esta aplicación es para equipos asistenciales.</translation>
     </message>

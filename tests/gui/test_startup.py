@@ -5,6 +5,7 @@ session (a real Secret Service keyring), each user's own store, and switching us
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import subprocess
@@ -24,14 +25,15 @@ from tjv_desktop.backend.vault import Vault
 from tjv_desktop.store import LocalStore
 
 
-def run_cli(tmp_path: Path, policy: dict | None, defaults: dict | None = None) -> subprocess.CompletedProcess:
+def run_cli(tmp_path: Path, policy: dict | None, defaults: dict | None = None,
+            args: tuple[str, ...] | list[str] = ()) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     env.update(TJV_POLICY_FILE=str(tmp_path / "policy.json"), TJV_DEFAULTS_FILE=str(tmp_path / "defaults.json"),
                TJV_USER_SETTINGS_FILE=str(tmp_path / "user.json"), QT_QPA_PLATFORM="offscreen")
     for name, values in (("policy.json", policy), ("defaults.json", defaults)):
         if values is not None:
             (tmp_path / name).write_text(json.dumps(values))
-    return subprocess.run([sys.executable, "-m", "tjv_desktop.app.cli"], env=env, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "tjv_desktop.app.cli", *args], env=env, capture_output=True, text=True,
                           timeout=60)
 
 
@@ -50,6 +52,17 @@ def test_an_invalid_or_missing_setting_stops_the_start_naming_the_setting_and_it
     (tmp_path / "defaults.json").unlink()
     missing = run_cli(tmp_path, None)
     assert missing.returncode == 2 and "not configured: server_url, anon_key" in missing.stderr
+    for where in ("machine policy", "user settings", "machine defaults"):
+        name = {"machine policy": "policy.json", "user settings": "user.json"}.get(where, "defaults.json")
+        assert f"{where} {tmp_path / name}" in missing.stderr, missing.stderr
+
+
+def test_help_lists_the_watch_command_and_the_settings_files(tmp_path):
+    shown = run_cli(tmp_path, None, args=["--help"])
+    assert shown.returncode == 0
+    assert "\n  watch " in shown.stdout and "tjv-desktop watch --help" in shown.stdout
+    assert f"user settings {tmp_path / 'user.json'}" in shown.stdout
+    assert f"machine policy {tmp_path / 'policy.json'}" in shown.stdout
 
 
 def settings_for(tmp_path: Path, sandbox) -> Settings:
@@ -149,3 +162,44 @@ def test_sign_in_window_then_stored_session_then_switch_user(qapp, sandbox, secr
         trail.close()
     assert "switch_user_requested" in actions and "screen_locked" in actions
 
+
+
+@pytest.mark.sandbox
+def test_a_station_that_cannot_start_after_sign_in_says_why_in_the_sign_in_window(qapp, sandbox, secret_service,
+                                                                                  tmp_path, artifacts_dir):
+    settings = settings_for(tmp_path, sandbox)
+    blocker = tmp_path / "stores"
+    blocker.write_text("not a folder")  # the fault: the store folder setting names a file
+    assert blocker.is_file()
+    Vault(sandbox.url, backend=secret_service).clear_refresh_token()
+
+    async def start():
+        startup = Startup(StationConfig.from_settings(settings), keyring_backend=secret_service, probe_deadline=3.0)
+        run = asyncio.ensure_future(startup.run())
+        try:
+            await until(lambda: startup.sign_in_window is not None and startup.sign_in_window.isVisible(), 20,
+                        "the sign-in window opens")
+            first = startup.sign_in_window
+            type_into(first, NURSE, PASSWORD)
+            await until(lambda: startup.sign_in_window is not None and startup.sign_in_window is not first
+                        and startup.sign_in_window.isVisible(), 30,
+                        "the failed start comes back to the sign-in window instead of crashing")
+            assert not run.done()
+            window = startup.sign_in_window
+            text = window.message.text()
+            assert "could not start" in text and str(blocker) in text, text
+            assert window.email_edit.text() == NURSE and window.password_edit.text() == ""
+            assert startup.monitor is None
+            window.grab().save(str(artifacts_dir / "sign-in-after-failed-start.png"))
+            window.close()
+            assert await asyncio.wait_for(run, 30) == 0
+        finally:
+            if not run.done():
+                startup.quit()
+                await asyncio.wait_for(run, 30)
+
+    run_qt(qapp, start, timeout=120)
+    assert blocker.read_text() == "not a folder", "nothing the user had is touched"
+    # Whatever this test's closed event loop left in reference cycles (its Qt timers and socket
+    # notifiers) is destroyed here, on the GUI thread, not during the next test on another thread.
+    gc.collect()

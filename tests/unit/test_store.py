@@ -17,6 +17,7 @@ from tjv_desktop.store import (
     LocalStore,
     StoreBusyError,
     StoreDataError,
+    StoreError,
 )
 
 KEY = bytes(range(32))
@@ -541,3 +542,12 @@ def test_queries_for_the_monitoring_screens(store: LocalStore):
     age = store.data_age()
     assert age.newest_update == NOW and age.last_received == NOW
     assert age.age(NOW + timedelta(minutes=7)) == timedelta(minutes=7)
+
+
+def test_a_store_folder_that_names_a_file_is_refused_and_the_file_is_kept(tmp_path: Path):
+    blocker = tmp_path / "stores"
+    blocker.write_text("not a folder")
+    with pytest.raises(StoreError, match=f"store folder {blocker} cannot be used") as refused:
+        LocalStore.open(blocker / "user.sqlite", KEY, clock=clock)
+    assert not isinstance(refused.value, StoreBusyError)
+    assert blocker.read_text() == "not a folder"

@@ -76,6 +76,11 @@ class FakeRest:
         self.since[table] = since
         return [r for r in self.rows[table] if since is None or r["updated_at"] >= since.isoformat()]
 
+    async def changed_pages(self, table, patient_ids, since):
+        rows = await self.changed_since(table, patient_ids, since)
+        for start in range(0, len(rows), 2):  # pages of two rows: several pages per table
+            yield rows[start:start + 2]
+
     async def feed_position(self, topics):
         return {t: self.positions.get(t, 0) for t in topics}
 
@@ -228,3 +233,32 @@ async def test_a_command_the_server_applied_but_the_caller_may_no_longer_read_is
     assert await engine.replay_outbox() == 1
     assert worker.store.command(action).state == "sent"
     await engine.stop()
+
+
+async def test_a_resync_cut_short_keeps_the_pages_it_stored_but_not_their_cursor(station):
+    events, worker, rest, engine, applied = station
+    rest.rows["vital_signs"] = [vital(n, n) for n in range(1, 7)]  # three pages of two rows
+    await engine.resync()
+    assert cursor(worker, "vitals") == T0 + timedelta(minutes=6)
+    assert {v for v in range(1, 7) if worker.store.get("vitals", v)} == set(range(1, 7))
+    assert applied and applied[-1].keys("vitals") == frozenset(range(1, 7)), "one change-set for all pages"
+
+    rest.rows["vital_signs"] = [vital(n, n) for n in range(7, 13)]
+    served = rest.changed_pages
+
+    async def cut_after_one_page(table, patient_ids, since):
+        async for page in served(table, patient_ids, since):
+            yield page
+            raise TransientError("connection reset after the first page")
+
+    rest.changed_pages = cut_after_one_page
+    with pytest.raises(TransientError, match="first page"):
+        await engine.resync()
+    assert worker.store.get("vitals", 7) and worker.store.get("vitals", 8), "the page that came is kept"
+    assert worker.store.get("vitals", 9) is None, "the fault happened: the later pages never came"
+    assert cursor(worker, "vitals") == T0 + timedelta(minutes=6), "the cursor waits for a whole resync"
+
+    rest.changed_pages = served
+    await engine.resync()
+    assert cursor(worker, "vitals") == T0 + timedelta(minutes=12)
+    assert all(worker.store.get("vitals", v) for v in range(7, 13))

@@ -16,11 +16,18 @@ from pathlib import Path
 from . import logs
 from .buildinfo import build_info, frozen
 from .config import StationConfig
-from .settings import Settings, SettingsError
+from .settings import Settings, SettingsError, settings_files
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="tjv-desktop", description="TJV Desktop provider monitoring")
+    files = "; ".join(f"{title} {path}" for title, path in settings_files().items())
+    p = argparse.ArgumentParser(
+        prog="tjv-desktop", description="TJV Desktop provider monitoring",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="commands:\n  watch                 the monitoring engine headless, printing JSON lines "
+               "(tjv-desktop watch --help)\n\n"
+               f"settings files on this machine: {files}"
+               + (" (the registry keys under HKLM\\Software come first)" if sys.platform == "win32" else ""))
     p.add_argument("--version", action="version", version=build_info().describe())
     p.add_argument("--self-test", action="store_true",
                    help="open the main window offscreen with no server, check it renders, exit 0 (1 on failure)")

@@ -56,6 +56,16 @@ def user_data_dir(env: Mapping[str, str] | None = None) -> Path:
     return _user_data_dir(os.environ if env is None else env)
 
 
+def settings_files(env: Mapping[str, str] | None = None) -> dict[str, Path]:
+    """Where each settings file is read from on this machine, by title (the registry keys come first on
+    Windows): the built-in locations unless ``TJV_POLICY_FILE``, ``TJV_USER_SETTINGS_FILE`` or
+    ``TJV_DEFAULTS_FILE`` name others."""
+    env = os.environ if env is None else env
+    return {"machine policy": Path(env.get("TJV_POLICY_FILE") or POLICY_FILE),
+            "user settings": Path(env.get("TJV_USER_SETTINGS_FILE") or _user_config_dir(env) / "settings.json"),
+            "machine defaults": Path(env.get("TJV_DEFAULTS_FILE") or DEFAULTS_FILE)}
+
+
 # A validator returns None when the value is fine, else what the value must be.
 Validator = Callable[[Any], str | None]
 
@@ -256,10 +266,10 @@ class Settings:
         env = os.environ if env is None else env
         if registry is None and sys.platform == "win32":
             registry = winregistry.WinregReader()
-        policy_file = Path(policy_file or env.get("TJV_POLICY_FILE") or POLICY_FILE)
-        defaults_file = Path(defaults_file or env.get("TJV_DEFAULTS_FILE") or DEFAULTS_FILE)
-        user_file = Path(user_file or env.get("TJV_USER_SETTINGS_FILE")
-                         or _user_config_dir(env) / "settings.json")
+        files = settings_files(env)
+        policy_file = Path(policy_file or files["machine policy"])
+        defaults_file = Path(defaults_file or files["machine defaults"])
+        user_file = Path(user_file or files["user settings"])
         policy = [_read_layer("policy", "machine policy", policy_file)]
         defaults = [_read_layer("machine-default", "machine defaults", defaults_file)]
         if registry is not None:
@@ -303,8 +313,8 @@ class Settings:
     def require_complete(self) -> None:
         missing = self.missing()
         if missing:
-            raise SettingsError("not configured: " + ", ".join(missing)
-                                + " (set them in machine policy, machine defaults or user settings)")
+            places = "; ".join(layer.label for layer in self._layers)
+            raise SettingsError("not configured: " + ", ".join(missing) + f" (set them in one of: {places})")
 
     def set_user(self, name: str, value: Any) -> None:
         """Validate and store a user setting; refused when machine policy locks it."""

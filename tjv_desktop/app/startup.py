@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import hashlib
 import logging
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,9 +51,16 @@ def store_file(folder: Path, server_url: str, user_id: str) -> Path:
     return folder / f"{digest}.sqlite"
 
 
+def start_problem(exc: Exception) -> str:
+    """A short reason for the user, naming the file or folder at fault; the log has the traceback."""
+    if isinstance(exc, OSError) and exc.filename:
+        return f"{exc.strerror or exc.__class__.__name__} ({exc.filename})"
+    return str(exc) or exc.__class__.__name__
+
+
 @dataclass
 class Outcome:
-    kind: str  # "quit" | "switch_user" | "session_ended"
+    kind: str  # "quit" | "switch_user" | "session_ended" | "failed"
     reason: str = ""
 
 
@@ -81,20 +90,29 @@ class Startup:
         return await self.run()
 
     async def run(self) -> int:
-        email, message = "", ""
+        email, message, ask = "", "", False
         try:
             while not self._quit.is_set():
                 self.auth = await AuthSession.create(self.url, self.anon_key, self.vault)
-                identity, problem = await self._stored_session(self.auth)
-                message = message or problem
+                identity, problem = (None, "") if ask else await self._stored_session(self.auth)
+                message, failed_before, ask = message or problem, ask, False
                 if identity is None:
-                    identity = await self._ask(self.auth, email, message)
+                    identity = await self._ask(self.auth, email, message, error=failed_before)
                     if identity is None:
                         return 0
                 outcome = await self._monitor(self.auth, identity)
                 if outcome.kind == "quit":
                     return 0
-                if outcome.kind == "switch_user":
+                if outcome.kind == "failed":
+                    # The failed station's pieces (its auth session with a cancelled refresh task, the
+                    # listener holding this loop's future) are in reference cycles: free them now, on
+                    # the GUI thread, not in a later collection on whichever thread runs it.
+                    gc.collect()
+                    # Not the stored session again (it would fail the same way, in a loop): the user
+                    # reads why, and signs in again once it is fixed.
+                    email, ask = identity.email or "", True
+                    message = _tr("The monitoring station could not start: {reason}. Patients are not being monitored on this workstation. Try again, or call IT if this repeats.").format(reason=outcome.reason)
+                elif outcome.kind == "switch_user":
                     email, message = "", _tr("{user} signed out. The next user signs in here.").format(
                         user=identity.email or "")
                 else:
@@ -134,7 +152,7 @@ class Startup:
         return _tr("{user} is not a clinician account: this application is for care teams.").format(
             user=identity.email or "")
 
-    async def _ask(self, auth: AuthSession, email: str, message: str) -> Identity | None:
+    async def _ask(self, auth: AuthSession, email: str, message: str, *, error: bool = False) -> Identity | None:
         """The sign-in window until a clinician signs in (their identity) or the user closes it (None)."""
         from ..ui.sign_in import SignInWindow
 
@@ -146,7 +164,9 @@ class Startup:
         attempts: asyncio.Queue[tuple[str, str] | None] = asyncio.Queue()
         window.submitted.connect(lambda e, p: attempts.put_nowait((e, p)))
         window.closed.connect(lambda: attempts.put_nowait(None))
-        if message:
+        if message and error:
+            window.show_error(message)
+        elif message:
             window.show_info(message)
         window.resize(1280, 800)
         window.show()
@@ -198,8 +218,20 @@ class Startup:
                 settle(Outcome("session_ended", event.reason))
 
         auth.add_listener(on_auth)
-        private_folder(folder)
-        window = await monitor.start()
+        try:
+            private_folder(folder)
+            window = await monitor.start()
+        except Exception as exc:  # noqa: BLE001 - whatever it was, the user must read it, not a crash
+            # The traceback as text: a log record holding the exception would keep its frames, and with
+            # them this failed station and the event loop (through ``outcome``), alive in a reference
+            # cycle (an exception re-raised by an asyncio future is in one). Left to the cyclic
+            # collector, they are destroyed later on whichever thread collects, Qt objects included:
+            # the segfault once seen in qasync's run_forever. Cleared here, collected in ``run``.
+            log.error("the monitoring station did not start for %s\n%s", identity.email,
+                      "".join(traceback.format_exception(exc)).rstrip())
+            reason = start_problem(exc)
+            traceback.clear_frames(exc.__traceback__)
+            return await self._failed_start(monitor, reason)
         window.switch_user_requested.connect(lambda: settle(Outcome("switch_user")))
         window.closed.connect(lambda: settle(Outcome("quit")))
         window.resize(1920, 1080)
@@ -219,3 +251,15 @@ class Startup:
         self.auth = None
         window.close()
         return result
+
+    async def _failed_start(self, monitor: Monitor, reason: str) -> Outcome:
+        """Undoes a start that raised: whatever the monitor had begun is stopped (the auth session too)."""
+        self.monitor = None
+        try:
+            await monitor.stop()
+        except Exception:  # noqa: BLE001 - the start already failed; its reason is what the user reads
+            log.exception("stopping the station that did not start")
+        if monitor.window is not None:
+            monitor.window.close()
+        self.auth = None
+        return Outcome("failed", reason)

@@ -7,7 +7,9 @@ good: do not retry).
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import httpx
@@ -15,11 +17,14 @@ from postgrest.exceptions import APIError
 from supabase import AsyncClient
 
 from ..domain.alerts import Command
+from ..tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
 PAGE = 1000
 ID_CHUNK = 100
+# Requests of one resync table in flight at once: the server answers them in parallel.
+PARALLEL = 4
 
 
 class RestError(Exception):
@@ -100,19 +105,48 @@ class RestGateway(PostgrestApi):
     async def changed_since(self, table: str, patient_ids: list[str], since: datetime | None) -> list[dict]:
         """Rows of the patients' high-volume table with ``updated_at`` at or after ``since``, all pages."""
         rows: list[dict] = []
-        for start in range(0, len(patient_ids), ID_CHUNK):
-            chunk = patient_ids[start:start + ID_CHUNK]
-            offset = 0
-            while True:
-                query = self.client.table(table).select("*").in_("patient_id", chunk)
-                if since is not None:
-                    query = query.gte("updated_at", _iso(since))
-                page = await self._run(query.order("updated_at").order("id").range(offset, offset + PAGE - 1))
-                rows += page
-                if len(page) < PAGE:
-                    break
-                offset += PAGE
+        async for page in self.changed_pages(table, patient_ids, since):
+            rows += page
         return rows
+
+    async def changed_pages(self, table: str, patient_ids: list[str], since: datetime | None, *,
+                            parallel: int = PARALLEL) -> AsyncIterator[list[dict]]:
+        """``changed_since`` page by page, as the pages arrive: the patients are split into up to
+        ``parallel`` groups fetched at once (each group's pages in order), so the caller can store one
+        page while the next ones are on their way. Pages of different groups come in any order."""
+        size = max(1, min(ID_CHUNK, -(-len(patient_ids) // parallel)))
+        groups = [patient_ids[start:start + size] for start in range(0, len(patient_ids), size)]
+        pages: asyncio.Queue[list[dict] | None] = asyncio.Queue()
+        gate = asyncio.Semaphore(parallel)
+
+        async def fetch(group: list[str]) -> None:
+            async with gate:
+                offset = 0
+                while True:
+                    query = self.client.table(table).select("*").in_("patient_id", group)
+                    if since is not None:
+                        query = query.gte("updated_at", _iso(since))
+                    page = await self._run(query.order("updated_at").order("id").range(offset, offset + PAGE - 1))
+                    pages.put_nowait(page)
+                    if len(page) < PAGE:
+                        return
+                    offset += PAGE
+
+        async def fetch_all() -> None:
+            fetches = [asyncio.create_task(fetch(group)) for group in groups]
+            try:
+                await asyncio.gather(*fetches)  # the first failure, as raised (a RestError)
+            finally:
+                await cancel_and_wait(fetches)
+                pages.put_nowait(None)
+
+        producer = asyncio.create_task(fetch_all(), name=f"tjv-fetch-{table}")
+        try:
+            while (page := await pages.get()) is not None:
+                yield page
+            await producer  # a failed fetch raises here (the first RestError)
+        finally:
+            await cancel_and_wait([producer])
 
     async def feed_position(self, topics: list[str]) -> dict[str, int]:
         """The database feed's current ``seq`` of each topic the user may read (``supabase/migrations``:

@@ -73,7 +73,10 @@ def open_file(path: Path, cipher: Cipher, now: datetime) -> tuple[Database, Open
     Raises StoreBusyError / StoreError for environment failures and OSError if a damaged file cannot
     be renamed.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a misconfigured folder: no file to set aside, nothing to fall back on
+        raise StoreError(f"the store folder {path.parent} cannot be used: {exc.strerror or exc}") from exc
     if not _has_content(path):
         return create(path, cipher), OpenReport(
             "created", f"Created a new encrypted local store at {path}.", path

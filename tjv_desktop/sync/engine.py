@@ -218,18 +218,36 @@ class SyncEngine:
         cursors: dict[str, str] = {}
         if alerts:
             cursors[ALERTS_CURSOR] = max(a["updated_at"] for a in alerts)
-        for table, cursor in CURSORED.items():
-            since = await self.worker.call(LocalStore.resync_since, cursor, self.overlap)
-            rows = await self.rest.changed_since(table, self.patient_ids, since)
-            batch[table] = rows
-            if rows:
-                cursors[cursor] = max(r["updated_at"] for r in rows)
-        changes = await self.worker.call(LocalStore.apply_batch, batch, cursors=cursors)
+        rows = sum(len(r) for r in batch.values())
+        stored: list[asyncio.Future[ChangeSet]] = []
+        try:
+            for table, cursor in CURSORED.items():
+                since = await self.worker.call(LocalStore.resync_since, cursor, self.overlap)
+                newest: str | None = None
+                async for page in self.rest.changed_pages(table, self.patient_ids, since):
+                    if not page:
+                        continue
+                    # Stored on the store's thread while the next pages arrive. Each page is its own
+                    # transaction of versioned upserts; the cursor moves only in the last one below,
+                    # once every page is in, so a resync cut short starts again from before it.
+                    stored.append(asyncio.ensure_future(self.worker.call(LocalStore.apply_batch, {table: page})))
+                    rows += len(page)
+                    newest = max(newest or "", max(r["updated_at"] for r in page))
+                if newest is not None:
+                    cursors[cursor] = newest
+        finally:
+            paged = await asyncio.gather(*stored, return_exceptions=True)
+        for outcome in paged:
+            if isinstance(outcome, BaseException):
+                raise outcome
+        changes = ChangeSet()
+        for page_changes in paged:
+            changes |= page_changes
+        changes |= await self.worker.call(LocalStore.apply_batch, batch, cursors=cursors)
         if self._gap_seq == gap_seq:  # no new gap opened while this resync ran
             self._gap = False
         self._emit(changes)
-        result = ResyncFinished(sum(len(r) for r in batch.values()), (time.perf_counter() - started) * 1000, changes,
-                                positions)
+        result = ResyncFinished(rows, (time.perf_counter() - started) * 1000, changes, positions)
         if self.health is not None:
             self.health.last_resync_at, self.health.last_resync_ms = time.time(), result.ms
             self.health.last_resync_rows = result.rows

@@ -212,6 +212,7 @@ CATALOGUE = (
     QT_TRANSLATE_NOOP("startup", "The server refused the sign-in: {reason}"),
     QT_TRANSLATE_NOOP("startup", "{user} signed out. The next user signs in here."),
     QT_TRANSLATE_NOOP("startup", "Your session ended ({reason}). Patients are not being monitored on this workstation until you sign in again."),
+    QT_TRANSLATE_NOOP("startup", "The monitoring station could not start: {reason}. Patients are not being monitored on this workstation. Try again, or call IT if this repeats."),
     QT_TRANSLATE_NOOP("startup", "{user} is not a clinician account: this application is for care teams."),
     QT_TRANSLATE_NOOP("startup", "This workstation has no secure keyring: you will be asked for your password at every start, and the local copy of patient data is kept in memory only."),
     QT_TRANSLATE_NOOP("startup", "TJV Desktop cannot start"),

@@ -38,3 +38,18 @@ def test_a_stopped_window_runs_nothing_more_when_its_timers_would_have_fired(qap
     coro = window.engine.audit("test", "alarm_raised", {})
     assert window._spawn(coro) is None, "nothing is scheduled after stop"
     assert "window stopped" in caplog.text
+
+
+def test_stopping_the_window_waits_for_the_audit_entries_still_being_written(qapp):
+    """Switch user, then the station stops at once: the audit trail must still say so (it lost the entry
+    now and then when stop() cancelled the pending write)."""
+    from tjv_desktop.store import LocalStore
+
+    async def scenario():
+        async with offline_station(user_label="test") as window:
+            window._on_switch_user()
+            await window.stop()
+            trail = await window.engine.worker.call(LocalStore.audit_trail)
+            return [e.action for e in trail]
+
+    assert "switch_user_requested" in run_qt(qapp, scenario)

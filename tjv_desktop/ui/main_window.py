@@ -11,6 +11,7 @@ allowed in which state comes from ``domain.alerts``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -62,6 +63,8 @@ REJECT_REASONS = tuple(REASONS_BY_CODE.values())
 # measuring 200 census rows took a quarter of a second when an alert burst changed the row count.
 RESIZE_PRECISION_ROWS = 60
 DETAIL_DEBOUNCE_MS = 120
+# How long stop() waits for audit entries still being written (the store thread answers in ms).
+AUDIT_FLUSH_SECONDS = 2.0
 # The active-alerts list is as tall as its rows (between these), the census takes the rest.
 ALERT_ROWS_SHOWN = (2, 8)
 NIGHT_SHORTCUT = "Ctrl+Shift+N"
@@ -105,6 +108,7 @@ class MainWindow(QMainWindow):
         self._tasks: set[asyncio.Task] = set()
         self._pump_task: asyncio.Task | None = None
         self._stopped = False
+        self._audits: set[asyncio.Task] = set()  # audit writes still on their way to the store
         self.setWindowTitle(_tr("TJV Desktop — patient monitoring") + (f" — {user_label}" if user_label else ""))
 
         central = QWidget(self)
@@ -276,6 +280,10 @@ class MainWindow(QMainWindow):
         self.events.changes_applied.remove(self._on_changes_applied)
         self.events.link_state_changed.remove(self._on_link_state)
         self._stopped = True
+        if self._audits:  # the audit trail keeps what happened up to the end (switch user, lock): let it land
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(AUDIT_FLUSH_SECONDS):
+                    await asyncio.gather(*self._audits, return_exceptions=True)
         await cancel_and_wait([self._pump_task, *self._tasks])
         self.tick.stop()
         self.idle.stop()
@@ -537,7 +545,10 @@ class MainWindow(QMainWindow):
                                                 "detail": event.detail})
 
     def _audit(self, action: str, details: dict) -> None:
-        self._spawn(self.engine.audit(self.actor, action, details))
+        task = self._spawn(self.engine.audit(self.actor, action, details))
+        if task is not None:
+            self._audits.add(task)
+            task.add_done_callback(self._audits.discard)
 
     # --- status -------------------------------------------------------------------------------------
 

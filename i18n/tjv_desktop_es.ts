@@ -309,6 +309,10 @@
 <context>
     <name>HandoffDialog</name>
     <message>
+        <source>Set by this station&apos;s machine policy.</source>
+        <translation>Lo fija la directiva de equipo de este puesto.</translation>
+    </message>
+    <message>
         <location filename="../tjv_desktop/ui/handoff_dialog.py" line="+41"/>
         <location line="+1"/>
         <location line="+64"/>

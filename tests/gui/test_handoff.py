@@ -78,3 +78,17 @@ def test_the_handoff_pdf_is_audited_and_rendered_in_the_interface_language(qapp,
                    timeout=60)
     pages = sorted(artifacts_dir.glob(f"handoff_{language}-*.png"))
     assert pages and all(p.stat().st_size > 10_000 for p in pages)
+
+
+def test_the_machine_policy_decides_which_identifiers_leave_on_paper(qapp):
+    """``handoff_identifiers`` set by policy: the dialog offers nothing else (the choice is disabled)."""
+    async def scenario():
+        async with offline_station(user_label="test") as window:
+            dialog = HandoffDialog(window.engine, "Emma Clarke, RN", window, identifiers="initials",
+                                   identifiers_locked=True)
+            try:
+                return dialog.identifiers.currentData(), dialog.identifiers.isEnabled()
+            finally:
+                dialog.close()
+
+    assert run_qt(qapp, scenario) == ("initials", False)

@@ -5,7 +5,6 @@ within 2 s of the insert."""
 
 from __future__ import annotations
 
-import shutil
 import time
 from datetime import UTC, datetime
 
@@ -15,7 +14,7 @@ from keyring.backends import fail
 from supabase import AsyncClientOptions, acreate_client
 
 from tests.support.gui import run_qt, until
-from tests.support.sandbox import make_data_root, start_sandbox, stop_sandbox
+from tests.support.sandbox import private_sandbox
 from tests.support.station import NURSE, PASSWORD
 from tjv_desktop.app.station import Monitor
 from tjv_desktop.domain.events import LinkState
@@ -27,13 +26,8 @@ PATIENT_ID = "c0000000-0000-4000-8000-000000001001"  # assigned to the nurse
 @pytest.fixture(scope="module")
 def bare_sandbox():
     """A sandbox of its own, without the simulator: only this test's vital sign can raise the alert."""
-    root = make_data_root("tjv-rules-window-")
-    handle = start_sandbox(root / "data")
-    try:
+    with private_sandbox("tjv-rules-window-") as handle:
         yield handle
-    finally:
-        stop_sandbox(handle)
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def test_a_patients_spo2_of_85_shows_as_a_high_alert_in_the_nurses_window_within_two_seconds(

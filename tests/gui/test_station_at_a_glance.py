@@ -7,7 +7,6 @@ demo (the sandbox's simulator with its 72 h of history) at 1920×1080 and 1280×
 from __future__ import annotations
 
 import asyncio
-import shutil
 from datetime import UTC, datetime
 
 import pytest
@@ -15,7 +14,7 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QApplication
 
 from tests.support.gui import live_window, offline_station, populate, run_qt, until
-from tests.support.sandbox import make_data_root, start_sandbox, stop_sandbox
+from tests.support.sandbox import private_sandbox
 from tests.support.station import NURSE
 from tjv_desktop.domain.alerts import VISUAL, Priority
 from tjv_desktop.ui import i18n
@@ -136,13 +135,8 @@ def test_the_night_view_dims_the_window_but_not_the_alarm_colours(qapp):
 @pytest.fixture(scope="module")
 def demo_sandbox():
     """A sandbox like ``make demo``'s: 40 simulated patients with 72 h of history."""
-    root = make_data_root("tjv-demo-")
-    handle = start_sandbox(root / "data", "--simulate", "40", timeout=240)
-    try:
+    with private_sandbox("tjv-demo-", "--simulate", "40", timeout=240) as handle:
         yield handle
-    finally:
-        stop_sandbox(handle)
-        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.mark.sandbox

@@ -6,7 +6,6 @@ store through a resync."""
 from __future__ import annotations
 
 import asyncio
-import shutil
 import time
 import uuid
 from datetime import UTC, datetime
@@ -14,7 +13,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from tests.support.sandbox import make_data_root, start_sandbox, stop_sandbox
+from tests.support.sandbox import private_sandbox
 from tests.support.station import Server, Station, burst, converged
 from tjv_desktop.domain.events import LinkState
 
@@ -22,13 +21,8 @@ from tjv_desktop.domain.events import LinkState
 @pytest.fixture(scope="module")
 def feed_sandbox():
     """A sandbox of its own: the drop fault applies to every client of a sandbox."""
-    root = make_data_root("tjv-feed-station-")
-    handle = start_sandbox(root / "data", "--backfill-hours", "0")
-    try:
+    with private_sandbox("tjv-feed-station-", "--backfill-hours", "0") as handle:
         yield handle
-    finally:
-        stop_sandbox(handle)
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def _service(sandbox) -> dict:

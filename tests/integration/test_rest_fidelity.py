@@ -3,7 +3,6 @@ sandbox of this module's own (the tests change its schema)."""
 
 from __future__ import annotations
 
-import shutil
 import uuid
 
 import asyncpg
@@ -11,7 +10,7 @@ import httpx
 import pytest
 from supabase import AsyncClientOptions, acreate_client
 
-from tests.support.sandbox import make_data_root, start_sandbox, stop_sandbox
+from tests.support.sandbox import private_sandbox
 
 COUNTRIES = [("DZ", "Algeria", ["is:open", "priority:high"]), ("DE", "Germany", ["is:open"]),
              ("DK", "Denmark", ["priority:high"]), ("ES", "Spain", [])]
@@ -19,13 +18,8 @@ COUNTRIES = [("DZ", "Algeria", ["is:open", "priority:high"]), ("DE", "Germany", 
 
 @pytest.fixture(scope="module")
 def own_sandbox():
-    root = make_data_root("tjv-fidelity-")
-    handle = start_sandbox(root / "data")
-    try:
+    with private_sandbox("tjv-fidelity-") as handle:
         yield handle
-    finally:
-        stop_sandbox(handle)
-        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture

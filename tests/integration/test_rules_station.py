@@ -7,7 +7,6 @@ A sandbox of its own: the alert and status this test causes must not reach the s
 from __future__ import annotations
 
 import asyncio
-import shutil
 import time
 from datetime import UTC, datetime
 
@@ -15,7 +14,7 @@ import httpx
 import pytest
 from supabase import AsyncClientOptions, acreate_client
 
-from tests.support.sandbox import make_data_root, start_sandbox, stop_sandbox
+from tests.support.sandbox import private_sandbox
 from tests.support.station import NURSE, PASSWORD, Station
 from tjv_desktop.domain.events import LinkState
 from tjv_desktop.store import LocalStore
@@ -28,13 +27,8 @@ SURGEON = "surgeon@riverside.tjv.test"  # not assigned to patient 1
 
 @pytest.fixture(scope="module")
 def bare_sandbox():
-    root = make_data_root("tjv-rules-station-")
-    handle = start_sandbox(root / "data")
-    try:
+    with private_sandbox("tjv-rules-station-") as handle:
         yield handle
-    finally:
-        stop_sandbox(handle)
-        shutil.rmtree(root, ignore_errors=True)
 
 
 async def hypoxia_and_status(station: Station) -> tuple[list[dict], dict | None]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-import shutil
 import string
 import subprocess
 import sys
@@ -20,7 +19,7 @@ import uuid
 import aiohttp
 import pytest
 
-from tests.support.sandbox import make_data_root, start_sandbox, stop_sandbox
+from tests.support.sandbox import private_sandbox
 
 SEED = 20261206
 STALL_BOUND_S = 0.100
@@ -30,13 +29,8 @@ NURSE = "nurse@riverside.tjv.test"
 
 @pytest.fixture(scope="module")
 def own_sandbox():
-    root = make_data_root("tjv-fuzz-")
-    handle = start_sandbox(root / "data")
-    try:
+    with private_sandbox("tjv-fuzz-") as handle:
         yield handle
-    finally:
-        stop_sandbox(handle)
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def rss_mb(pid: int) -> float:

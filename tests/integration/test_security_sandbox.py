@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
 import stat
 import subprocess
 import sys
@@ -21,7 +20,7 @@ import httpx
 import pytest
 from realtime import AsyncRealtimeClient
 
-from tests.support.sandbox import make_data_root, start_sandbox, stop_sandbox
+from tests.support.sandbox import private_sandbox
 
 LAKESIDE_NURSE = "nurse@lakeside.tjv.test"
 RIVERSIDE_PATIENT1 = "c0000000-0000-4000-8000-000000001001"
@@ -30,13 +29,8 @@ TIMEOUT = 15
 
 @pytest.fixture(scope="module")
 def own_sandbox():
-    root = make_data_root("tjv-sec-sandbox-")
-    handle = start_sandbox(root / "data")
-    try:
+    with private_sandbox("tjv-sec-sandbox-") as handle:
         yield handle
-    finally:
-        stop_sandbox(handle)
-        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture

@@ -4,6 +4,8 @@ and fresh databases prepared like the sandbox's."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -118,3 +120,16 @@ def stop_sandbox(handle: SandboxHandle) -> int:
     except subprocess.TimeoutExpired:
         handle.proc.kill()
         return handle.proc.wait(10)
+
+
+@contextlib.contextmanager
+def private_sandbox(prefix: str, *extra: str):
+    """A sandbox of its own for a test module whose writes or faults must not reach the shared one:
+    started on a fresh data folder with ``extra`` command-line flags, stopped and removed after."""
+    root = make_data_root(prefix)
+    handle = start_sandbox(root / "data", *extra)
+    try:
+        yield handle
+    finally:
+        stop_sandbox(handle)
+        shutil.rmtree(root, ignore_errors=True)

@@ -19,6 +19,8 @@ class StationConfig:
     language: str
     theme: str  # "standard" or "night"
     theme_locked: bool  # machine policy chose the theme: the window's night toggle is disabled
+    handoff_identifiers: str  # "full" or "initials" in the handoff report
+    handoff_identifiers_locked: bool  # machine policy chose them: the report offers nothing else
     store_folder: Path
     idle_lock_seconds: float
     probe_deadline_seconds: float
@@ -34,6 +36,8 @@ class StationConfig:
             server_url=value("server_url") or "", anon_key=value("anon_key") or "",
             server_locked=settings.is_locked("server_url"), language=value("language"),
             theme=value("theme"), theme_locked=settings.is_locked("theme"),
+            handoff_identifiers=value("handoff_identifiers"),
+            handoff_identifiers_locked=settings.is_locked("handoff_identifiers"),
             store_folder=Path(value("store_path")), idle_lock_seconds=value("idle_lock_minutes") * 60.0,
             probe_deadline_seconds=float(value("probe_deadline_seconds")),
             audio_pause_seconds=float(value("audio_pause_seconds")),

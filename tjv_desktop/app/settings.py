@@ -177,6 +177,9 @@ SETTINGS: Mapping[str, Setting] = {s.name: s for s in (
     Setting("theme", str, "standard", _choice("standard", "night"),
             "Look of the window: standard, or night (dimmed for a ward at night; alarm colours stay at full "
             "strength). Set by policy, the user cannot switch it."),
+    Setting("handoff_identifiers", str, "full", _choice("full", "initials"),
+            "Patient identifiers in the printed handoff report: full (name and MRN) or initials (initials and "
+            "the last MRN digits). Set by policy, the user cannot choose more."),
     Setting("store_path", str, "", _path, "Folder of the local encrypted store; empty: the per-user data folder."),
     Setting("allow_insecure_http", bool, False, _flag,
             "Allow a plain http:// server URL to a host other than this machine (sessions and patient data "

@@ -29,10 +29,12 @@ class Monitor:
                  auth: AuthSession | None = None, vault: Vault | None = None, store: Path | None = None,
                  keyring_backend=None, probe_deadline: float = 10.0, idle_lock_seconds: float = 600.0,
                  alarm_system: AlarmSystem | None = None, theme: str = "standard", theme_locked: bool = False,
-                 remember_theme: Callable[[str], None] | None = None):
+                 remember_theme: Callable[[str], None] | None = None, handoff_identifiers: str = "full",
+                 handoff_identifiers_locked: bool = False):
         from .core import ClientCore
 
         self.theme, self.theme_locked, self.remember_theme = theme, theme_locked, remember_theme
+        self.handoff_identifiers, self.handoff_identifiers_locked = handoff_identifiers, handoff_identifiers_locked
         self.email, self._password = email, password
         self.idle_lock_seconds = idle_lock_seconds
         self.alarm_system = alarm_system
@@ -126,7 +128,8 @@ class Monitor:
         box = ReplyBox()
 
         def open_handoff() -> None:
-            dialog = HandoffDialog(core.engine, name, window)
+            dialog = HandoffDialog(core.engine, name, window, identifiers=self.handoff_identifiers,
+                                   identifiers_locked=self.handoff_identifiers_locked)
 
             async def fill() -> None:
                 try:
@@ -192,5 +195,8 @@ def remember_theme(name: str) -> None:
 
 
 def appearance(config: StationConfig) -> dict:
-    """The Monitor's theme arguments from the configuration, remembering what the user switches to."""
-    return {"theme": config.theme, "theme_locked": config.theme_locked, "remember_theme": remember_theme}
+    """The Monitor's look and report options from the configuration, remembering the theme the user
+    switches to."""
+    return {"theme": config.theme, "theme_locked": config.theme_locked, "remember_theme": remember_theme,
+            "handoff_identifiers": config.handoff_identifiers,
+            "handoff_identifiers_locked": config.handoff_identifiers_locked}

@@ -33,7 +33,8 @@ class HandoffDialog(QDialog):
     """``engine`` gives ``handoff_patients(since)`` and ``audit_handoff(patient_ids, language, kind)``."""
 
     def __init__(self, engine, author: str, parent=None, *, now: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 notes: Mapping[str, str] | None = None, identifiers: str = "full"):
+                 notes: Mapping[str, str] | None = None, identifiers: str = "full",
+                 identifiers_locked: bool = False):
         super().__init__(parent)
         self.engine, self.author, self.now, self.notes = engine, author, now, notes or {}
         self.patients: list = []
@@ -51,6 +52,9 @@ class HandoffDialog(QDialog):
         self.identifiers.addItem(self.tr("Initials and last MRN digits"), "initials")
         self.identifiers.setCurrentIndex(handoff_report.IDENTIFIERS.index(identifiers))
         self.identifiers.setAccessibleName(self.tr("Patient identifiers"))
+        if identifiers_locked:  # the machine policy says which identifiers may leave on paper
+            self.identifiers.setEnabled(False)
+            self.identifiers.setToolTip(self.tr("Set by this station's machine policy."))
         form = QFormLayout()
         form.addRow(self.tr("Shift:"), self.hours)
         form.addRow(self.tr("Identifiers:"), self.identifiers)

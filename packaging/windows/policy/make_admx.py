@@ -36,13 +36,16 @@ POLICIES = {
     "stale_data_seconds": ("StaleDataSeconds", "Alarms", "Data older than this raises a technical alarm", "Seconds"),
     "language": ("Language", "Interface", "User-interface language", "Language"),
     "theme": ("Theme", "Interface", "Look of the window (night view)", "Theme"),
+    "handoff_identifiers": ("HandoffIdentifiers", "Security", "Patient identifiers in the printed handoff report",
+                            "Identifiers"),
     "allow_insecure_http": ("AllowInsecureHttp", "Security", "Allow an unencrypted (http://) server",
                             "Allow plain http:// to a server other than this machine"),
 }
 CATEGORIES = {"Connection": "Connection", "Security": "Security", "Alarms": "Alarms",
               "Interface": "User interface"}
 LANGUAGE_NAMES = {"system": "Follow the Windows display language", "en": "English", "es": "Spanish (Español)",
-                  "standard": "Standard", "night": "Night view (dimmed; alarm colours at full strength)"}
+                  "standard": "Standard", "night": "Night view (dimmed; alarm colours at full strength)",
+                  "full": "Name and MRN", "initials": "Initials and the last MRN digits"}
 
 
 def _element(name: str) -> str:

@@ -123,11 +123,11 @@ def stop_sandbox(handle: SandboxHandle) -> int:
 
 
 @contextlib.contextmanager
-def private_sandbox(prefix: str, *extra: str):
+def private_sandbox(prefix: str, *extra: str, timeout: float = 60.0):
     """A sandbox of its own for a test module whose writes or faults must not reach the shared one:
     started on a fresh data folder with ``extra`` command-line flags, stopped and removed after."""
     root = make_data_root(prefix)
-    handle = start_sandbox(root / "data", *extra)
+    handle = start_sandbox(root / "data", *extra, timeout=timeout)
     try:
         yield handle
     finally:

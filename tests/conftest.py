@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.sandbox import make_data_root, start_sandbox, stop_sandbox
+from tests.support.sandbox import make_data_root, private_sandbox
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # The alarm tones' player connects to this PulseAudio server: none, so the suite never sounds on a
@@ -46,13 +46,8 @@ def artifacts_dir() -> Path:
 @pytest.fixture(scope="session")
 def sandbox():
     """One ``tjv-sandbox`` for the session (bare: no simulator). Tests must not disturb seeded data."""
-    root = make_data_root("tjv-sandbox-")
-    handle = start_sandbox(root / "data")
-    try:
+    with private_sandbox("tjv-sandbox-") as handle:
         yield handle
-    finally:
-        stop_sandbox(handle)
-        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -5,8 +5,6 @@ store through a resync."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
 from datetime import UTC, datetime
 
@@ -15,6 +13,7 @@ import pytest
 
 from tests.support.sandbox import private_sandbox
 from tests.support.station import Server, Station, burst, converged
+from tests.support.waiting import until
 from tjv_desktop.domain.events import LinkState
 
 
@@ -47,10 +46,7 @@ async def test_every_dropped_message_is_found_by_the_station_and_what_it_carried
     try:
         await station.start()
         await station.wait_state(LinkState.CONNECTED, 30)
-        deadline = time.monotonic() + 30
-        while station.resyncs < 1:  # the first resync sets every topic's position
-            assert time.monotonic() < deadline, "no first resync"
-            await asyncio.sleep(0.05)
+        await until(lambda: station.resyncs >= 1, 30, "the first resync sets every topic's position")
         topic = f"provider:{station.provider_id}"
         patients = await server.nurse_patients(station.provider_id)
         since = datetime.now(UTC)
@@ -70,10 +66,8 @@ async def test_every_dropped_message_is_found_by_the_station_and_what_it_carried
             # Found lost by the station (a hole, a position ahead of it), or fetched by a resync first.
             return set(feed.lost_seqs) | set(feed.covered_seqs)
 
-        deadline = time.monotonic() + 30
-        while not dropped <= found():  # a dropped newest message is found by the position check
-            assert time.monotonic() < deadline, f"not found: {sorted(dropped - found())}"
-            await asyncio.sleep(0.1)
+        # A dropped newest message is found by the position check.
+        await until(lambda: dropped <= found(), 30, "every drop found or fetched by a resync")
         assert set(feed.lost_seqs) <= dropped, "nothing that arrived was taken for lost"
         assert feed.lost_seqs, "the station found losses itself, not only by chance of a resync"
         assert station.resyncs >= 2, "what the lost messages carried came by resync"

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -20,6 +19,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from tests.support.station import NURSE, PASSWORD
+from tests.support.waiting import until  # noqa: F401 - the GUI tests import it from here too
 from tjv_desktop.app.station import Monitor
 from tjv_desktop.domain.events import LinkState, StationEvents
 from tjv_desktop.domain.news2 import evaluate_alerts, patient_status, score_news2
@@ -44,14 +44,6 @@ def run_qt(qapp, make_coro, timeout: float = 45.0):
         loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()
         asyncio.set_event_loop(None)
-
-
-async def until(predicate, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout} s: {what}")
-        await asyncio.sleep(0.02)
 
 
 FIRST = ["Maria", "John", "Ann", "Peter", "Grace", "Ahmed", "Lena", "Tom", "Sofia", "Raj", "Olga", "Mark",

@@ -61,6 +61,10 @@ AUDITORY: Mapping[Priority, AuditoryPattern] = {
 }
 
 
+# The server-row fields an Alert has as attributes; every other field goes to ``details``.
+ALERT_FIELDS = frozenset({"id", "patient_id", "priority", "state", "message", "raised_at"})
+
+
 @dataclass(frozen=True, slots=True)
 class Alert:
     """A patient alert as the server reports it. Extra row fields are kept in ``details``."""
@@ -75,13 +79,12 @@ class Alert:
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Alert:
-        known = {"id", "patient_id", "priority", "state", "message", "raised_at"}
         if not priority_rank(row["priority"]):
             raise ValueError(f"alert {row['id']}: unknown priority {row['priority']!r}")
         return cls(id=str(row["id"]), patient_id=str(row["patient_id"]), priority=row["priority"],
                    state=row.get("state", AlertState.ACTIVE), message=row.get("message", ""),
                    raised_at=row.get("raised_at"),
-                   details={k: v for k, v in row.items() if k not in known})
+                   details={k: v for k, v in row.items() if k not in ALERT_FIELDS})
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from tjv_desktop.domain.alarms import Alert
+from tjv_desktop.domain.alarms import ALERT_FIELDS, Alert
 from tjv_desktop.domain.alerts import (
     AlertState,
     Command,
@@ -79,10 +79,9 @@ class AlertRow:
     def alert(self) -> Alert:
         """The domain alert the alarm system signals (value, limit and unit in its details). A priority
         this version does not know is signalled as high: an alert is never dropped for its label."""
-        known = {"id", "patient_id", "priority", "state", "message", "raised_at"}
         return Alert(id=self.id, patient_id=self.patient_id, priority=parse_priority(self.priority) or Priority.HIGH,
                      state=self.state or AlertState.ACTIVE, message=self.message, raised_at=self.raised_at,
-                     details={k: v for k, v in self.row.items() if k not in known})
+                     details={k: v for k, v in self.row.items() if k not in ALERT_FIELDS})
 
 
 @dataclass(frozen=True, slots=True)

@@ -594,7 +594,7 @@ class MainWindow(QMainWindow):
         member shows the session."""
         from PySide6.QtWidgets import QDockWidget
 
-        from .sessions import CollapsibleSessions, HiddenWith
+        from .docks import CollapsibleSessions, HiddenWith
 
         dock = QDockWidget(_tr("Collaboration"), self)
         dock.setObjectName("collaborationDock")
@@ -662,7 +662,7 @@ class MainWindow(QMainWindow):
         patient's messages and adds the handoff (and, for coordinators, metrics) buttons to the status bar."""
         from PySide6.QtWidgets import QDockWidget
 
-        from .sessions import HiddenWith
+        from .docks import HiddenWith
 
         dock = QDockWidget(_tr("Care team"), self)
         dock.setObjectName("careTeamDock")

@@ -262,3 +262,43 @@ async def test_a_resync_cut_short_keeps_the_pages_it_stored_but_not_their_cursor
     await engine.resync()
     assert cursor(worker, "vitals") == T0 + timedelta(minutes=12)
     assert all(worker.store.get("vitals", v) for v in range(7, 13))
+
+
+async def test_a_resync_fetches_every_table_while_the_pages_of_another_are_still_being_stored(station):
+    """The store has one thread: a table's fetch must not queue behind the pages of the table before
+    it (the messages waited for 30,000 vitals rows to be stored, adding half a second to a resync)."""
+    events, worker, rest, engine, applied = station
+    rest.rows["vital_signs"] = [vital(n, n) for n in range(1, 7)]
+    release = asyncio.Event()
+    order: list[str] = []
+    inline_call = worker.call
+    one_thread = asyncio.Lock()  # asyncio's lock is FIFO: calls run one at a time, in order, like the worker's
+
+    async def slow_store(fn, *args, **kwargs):
+        async with one_thread:
+            if fn is LocalStore.apply_batch and "vital_signs" in args[0]:
+                await release.wait()  # the store's thread is busy with a vitals page
+                order.append("vitals page stored")
+            return await inline_call(fn, *args, **kwargs)
+
+    worker.call = slow_store
+    served = rest.changed_pages
+
+    async def pages(table, patient_ids, since):
+        order.append(f"{table} fetched")
+        if table == "care_plans":
+            release.set()  # the last table's fetch began: the store may go on
+        async for page in served(table, patient_ids, since):
+            yield page
+            await asyncio.sleep(0)  # the next page is on the network: the loop runs other tasks
+
+    rest.changed_pages = pages
+    # Were the fetches queued behind the store, nothing would release it: a watchdog does, late.
+    watchdog = asyncio.get_running_loop().call_later(3, release.set)
+    async with asyncio.timeout(10):
+        await engine.resync()
+    watchdog.cancel()
+    assert order.index("messages fetched") < order.index("vitals page stored")
+    assert order.index("care_plans fetched") < order.index("vitals page stored")
+    assert all(worker.store.get("vitals", v) for v in range(1, 7)), "every page was stored in the end"
+    assert cursor(worker, "vitals") == T0 + timedelta(minutes=6)

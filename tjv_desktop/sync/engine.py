@@ -204,42 +204,32 @@ class SyncEngine:
         patients = await self.rest.patients()
         self._learn(patients)
         self.patient_ids = sorted(p["id"] for p in patients)
-        alerts = await self.rest.open_alerts(self.provider_id)
-        alerts_since = await self.worker.call(LocalStore.resync_since, ALERTS_CURSOR, self.overlap)
-        if alerts_since is not None:
-            alerts += await self.rest.alerts_changed_since(self.provider_id, alerts_since)
-        # Alerts we still show as open but the server no longer lists as open: fetch their final state.
+        # Every cursor is read before any page is stored: the store's one thread then never makes a
+        # fetch wait behind the pages of another table.
+        since = {cursor: await self.worker.call(LocalStore.resync_since, cursor, self.overlap)
+                 for cursor in (ALERTS_CURSOR, *CURSORED.values())}
         local_open = {a["id"] for a in await self.worker.call(LocalStore.active_alerts, self.provider_id)}
-        vanished = sorted(local_open - {a["id"] for a in alerts})
-        if vanished:
-            alerts += await self.rest.alerts_by_id(vanished)
-        statuses = await self.rest.statuses(self.patient_ids)
-        batch: dict[str, list[dict]] = {"patients": patients, "patient_alerts": alerts, "patient_status": statuses}
-        cursors: dict[str, str] = {}
-        if alerts:
-            cursors[ALERTS_CURSOR] = max(a["updated_at"] for a in alerts)
-        rows = sum(len(r) for r in batch.values())
         stored: list[asyncio.Future[ChangeSet]] = []
+        cursors: dict[str, str] = {}
+        fetches = [asyncio.ensure_future(self._alerts_and_statuses(since[ALERTS_CURSOR], local_open)),
+                   *(asyncio.ensure_future(self._fetch_table(table, since[cursor], stored))
+                     for table, cursor in CURSORED.items())]
         try:
-            for table, cursor in CURSORED.items():
-                since = await self.worker.call(LocalStore.resync_since, cursor, self.overlap)
-                newest: str | None = None
-                async for page in self.rest.changed_pages(table, self.patient_ids, since):
-                    if not page:
-                        continue
-                    # Stored on the store's thread while the next pages arrive. Each page is its own
-                    # transaction of versioned upserts; the cursor moves only in the last one below,
-                    # once every page is in, so a resync cut short starts again from before it.
-                    stored.append(asyncio.ensure_future(self.worker.call(LocalStore.apply_batch, {table: page})))
-                    rows += len(page)
-                    newest = max(newest or "", max(r["updated_at"] for r in page))
-                if newest is not None:
-                    cursors[cursor] = newest
+            (alerts, statuses), *paged_tables = await asyncio.gather(*fetches)
         finally:
+            await cancel_and_wait(fetches)
             paged = await asyncio.gather(*stored, return_exceptions=True)
         for outcome in paged:
             if isinstance(outcome, BaseException):
                 raise outcome
+        batch: dict[str, list[dict]] = {"patients": patients, "patient_alerts": alerts, "patient_status": statuses}
+        if alerts:
+            cursors[ALERTS_CURSOR] = max(a["updated_at"] for a in alerts)
+        rows = sum(len(r) for r in batch.values())
+        for cursor, (count, newest) in zip(CURSORED.values(), paged_tables, strict=True):
+            rows += count
+            if newest is not None:
+                cursors[cursor] = newest
         changes = ChangeSet()
         for page_changes in paged:
             changes |= page_changes
@@ -254,6 +244,32 @@ class SyncEngine:
             self.health.trace.record("resync", rows=result.rows, ms=round(result.ms, 1))
         self.events.resync_finished.publish(result)
         return result
+
+    async def _alerts_and_statuses(self, alerts_since: datetime | None,
+                                   local_open: set[str]) -> tuple[list[dict], list[dict]]:
+        alerts = await self.rest.open_alerts(self.provider_id)
+        if alerts_since is not None:
+            alerts += await self.rest.alerts_changed_since(self.provider_id, alerts_since)
+        # Alerts we still show as open but the server no longer lists as open: fetch their final state.
+        vanished = sorted(local_open - {a["id"] for a in alerts})
+        if vanished:
+            alerts += await self.rest.alerts_by_id(vanished)
+        return alerts, await self.rest.statuses(self.patient_ids)
+
+    async def _fetch_table(self, table: str, since: datetime | None,
+                           stored: list[asyncio.Future[ChangeSet]]) -> tuple[int, str | None]:
+        """Fetches a cursored table's changes page by page, each page stored on the store's thread while
+        the next ones arrive. Each page is its own transaction of versioned upserts; the cursor moves
+        only in the resync's last transaction, once every page is in, so a resync cut short starts
+        again from before it. Returns the row count and the newest ``updated_at``."""
+        count, newest = 0, None
+        async for page in self.rest.changed_pages(table, self.patient_ids, since):
+            if not page:
+                continue
+            stored.append(asyncio.ensure_future(self.worker.call(LocalStore.apply_batch, {table: page})))
+            count += len(page)
+            newest = max(newest or "", max(r["updated_at"] for r in page))
+        return count, newest
 
     async def _feed_positions(self) -> dict[str, int]:
         if not self.topics:

@@ -104,10 +104,11 @@ async def bare_client(url: str, anon_key: str, token: str, provider_id: str, rec
 
     def on_change(message: dict) -> None:
         payload = message.get("payload") or {}
-        if payload.get("table") == "vital_signs":
-            now = time.time()
-            for row in payload.get("rows") or ():
-                received.setdefault(row["id"], now)
+        now = time.time()
+        for part in payload.get("parts") or (payload,):  # one transaction's changes: one part or several
+            if part.get("table") == "vital_signs":
+                for row in part.get("rows") or ():
+                    received.setdefault(row["id"], now)
 
     channel.on_broadcast("change", on_change)
     await channel.subscribe()

@@ -163,13 +163,15 @@ class Workstation:
         sub_topic = topic.removeprefix("realtime:")
         tally.messages += 1
         tally.seqs[sub_topic][body["seq"]] += 1
-        rows = body.get("rows") or []
-        tally.rows_by_topic[sub_topic] += len(rows)
-        table, op = body.get("table"), body.get("op")
-        if rows and (op == "INSERT" or (op == "UPDATE" and table == "patient_status")):
-            stamp = stamp_us(rows[0], table)
-            if stamp is not None:
-                tally.receipts.append((table, stamp, now, len(rows)))
+        # One transaction's changes on a topic come in one message: one part, or several in "parts".
+        for part in body.get("parts") or (body,):
+            rows = part.get("rows") or []
+            tally.rows_by_topic[sub_topic] += len(rows)
+            table, op = part.get("table"), part.get("op")
+            if rows and (op == "INSERT" or (op == "UPDATE" and table == "patient_status")):
+                stamp = stamp_us(rows[0], table)
+                if stamp is not None:
+                    tally.receipts.append((table, stamp, now, len(rows)))
 
     def _on_change(self, data: dict, now: float) -> None:
         tally = self.tally

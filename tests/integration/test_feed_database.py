@@ -62,6 +62,16 @@ async def messages_after(db, mark: datetime, topic_prefix: str = "") -> list[dic
     return [{"topic": r["topic"], **json.loads(r["payload"])} for r in rows]
 
 
+def parts(message: dict) -> list[dict]:
+    """A message's parts ({table, op, rows}): several when one transaction changed several tables."""
+    return message.get("parts") or [message]
+
+
+def of_table(sent: list[dict], table: str) -> list[dict]:
+    """The messages carrying ``table``, each reduced to its part of that table (with topic and seq)."""
+    return [{"topic": m["topic"], "seq": m["seq"], **part} for m in sent for part in parts(m) if part["table"] == table]
+
+
 async def now(db) -> datetime:
     return await db.fetchval("select now()::timestamp")
 
@@ -99,7 +109,8 @@ async def test_vitals_of_one_statement_are_one_message_per_provider_of_at_most_2
         "insert into vital_signs (tenant_id, patient_id, measured_at, heart_rate)"
         " select $1, p, now() - make_interval(secs => i), 70 from unnest($2::uuid[]) p, generate_series(1, 150) i",
         tenant_id(RIVERSIDE), patients)
-    sent = [m for m in await messages_after(db, mark, "provider:") if m["table"] == "vital_signs"]
+    everything = await messages_after(db, mark, "provider:")
+    sent = of_table(everything, "vital_signs")
     per_topic: dict[str, list[dict]] = {}
     for m in sent:
         per_topic.setdefault(m["topic"], []).append(m)
@@ -109,13 +120,46 @@ async def test_vitals_of_one_statement_are_one_message_per_provider_of_at_most_2
     assert {r["patient_id"] for m in nurse for r in m["rows"]} == {str(patients[0]), str(patients[1])}
     surgeon = per_topic[f"provider:{provider_id(RIVERSIDE, SURGEON)}"]  # sees 9 only (5..12)
     assert [len(m["rows"]) for m in surgeon] == [150] and surgeon[0]["rows"][0]["heart_rate"] == 70
-    assert all(len(m["rows"]) <= 200 for m in sent)
+    assert all(sum(len(p["rows"]) for p in parts(m)) <= 200 for m in everything)
+
+
+async def test_one_transaction_is_one_message_per_topic_with_its_parts_in_the_order_they_were_made(db):
+    """A wearable's commit writes vitals and the rules update the status: each clinician of the panel
+    gets one message (one seq) with both, not one per table (migration 20261206006000)."""
+    patient = patient_id(RIVERSIDE, 1)
+    before = {r["topic"]: r["seq"] for r in await db.fetch(
+        "select topic, seq from private.feed_topics where topic = any($1::text[])", sorted(PANEL_OF_1))}
+    mark = await now(db)
+    async with db.transaction():
+        await db.execute(
+            "insert into vital_signs (tenant_id, patient_id, measured_at, heart_rate)"
+            " select $1, $2, now() - make_interval(secs => i), 71 from generate_series(1, 5) i",
+            tenant_id(RIVERSIDE), patient)
+        await db.execute("update patient_status set status = 'watch' where patient_id = $1", patient)
+        await db.execute(
+            "insert into vital_signs (tenant_id, patient_id, measured_at, heart_rate) values ($1, $2, now(), 72)",
+            tenant_id(RIVERSIDE), patient)
+    sent = await messages_after(db, mark, "provider:")
+    assert sorted(m["topic"] for m in sent) == sorted(PANEL_OF_1), "one message per clinician"
+    for m in sent:
+        assert m["seq"] == before.get(m["topic"], 0) + 1
+        assert "table" not in m and "rows" not in m, "several parts: the parts list only"
+        # The rules update the status inside each vitals statement, before that statement's own feed
+        # trigger stages its rows: status, vitals; then the explicit update and the rules' update for
+        # the second insert, adjacent, merged into one part; then the last vital.
+        assert [(p["table"], p["op"]) for p in m["parts"]] == [
+            ("patient_status", "UPDATE"), ("vital_signs", "INSERT"), ("patient_status", "UPDATE"),
+            ("vital_signs", "INSERT")]
+        assert [r["heart_rate"] for r in m["parts"][1]["rows"]] == [71] * 5
+        assert [r["heart_rate"] for r in m["parts"][3]["rows"]] == [72]
+        assert [r["status"] for r in m["parts"][2]["rows"]][0] == "watch" and len(m["parts"][2]["rows"]) == 2
+    await db.execute("update patient_status set status = 'stable' where patient_id = $1", patient)
 
 
 async def test_status_goes_to_the_panel_and_assignments_to_their_provider(db):
     mark = await now(db)
     await db.execute("update patient_status set status = 'watch' where patient_id = $1", patient_id(RIVERSIDE, 1))
-    status = [m for m in await messages_after(db, mark, "provider:") if m["table"] == "patient_status"]
+    status = of_table(await messages_after(db, mark, "provider:"), "patient_status")
     assert {m["topic"] for m in status} == PANEL_OF_1
     assert all(m["rows"][0]["status"] == "watch" and m["op"] == "UPDATE" for m in status)
 
@@ -127,11 +171,11 @@ async def test_status_goes_to_the_panel_and_assignments_to_their_provider(db):
                          patient_id(RIVERSIDE, 1))
         assert await messages_after(db, mark, "provider:") == []
     sent = await messages_after(db, mark, "provider:")
-    [left] = [m for m in sent if m["table"] == "provider_assignments"]
+    [left] = of_table(sent, "provider_assignments")
     assert left["topic"] == NURSE_TOPIC and left["rows"][0]["active"] is False
     assert left["rows"][0]["patient_id"] == str(patient_id(RIVERSIDE, 1))
     # once off the panel, the nurse gets no more status of that patient
-    status = [m["topic"] for m in sent if m["table"] == "patient_status"]
+    status = [m["topic"] for m in of_table(sent, "patient_status")]
     assert sorted(status) == sorted(PANEL_OF_1 - {NURSE_TOPIC})
     await db.execute("update provider_assignments set active = true where provider_id = $1 and patient_id = $2",
                      provider_id(RIVERSIDE, NURSE), patient_id(RIVERSIDE, 1))

@@ -84,13 +84,21 @@ async def test_over_the_events_rate_database_broadcasts_drop_and_receiving_chann
         meter = rt.realtime.meter
         caplog.set_level(logging.ERROR, "tjv_sandbox.realtime")
         tag = uuid.uuid4().hex[:6]
-        # 5 sent + 5 delivered: far over 1 message/s once a tick averages them. One transaction, so all
-        # five are delivered before any tick can trip the limit.
+        # One transaction raising an alert for the tenant's four clinicians: one message on each of their
+        # four topics (the feed sends one per topic per transaction), the nurse's delivered: 4 sent + 1
+        # delivered, far over 1 message/s once a tick averages them, all before any tick can trip it.
         async with rt.pool.acquire() as conn, conn.transaction():
-            for i in range(5):
+            providers = await conn.fetch(
+                "select id from providers where tenant_id = (select tenant_id from patients where id = $1)"
+                " and id <> $2 order by id", PATIENT_1, NURSE_PROVIDER)
+            assert len(providers) == 3
+            for i, provider in enumerate([NURSE_PROVIDER, *(r["id"] for r in providers)]):
                 cleanup.append(f"rate-{tag}-{i}")
-                await insert_alert(rt, f"rate-{tag}-{i}", conn)
-        seqs = [(await next_change(ws))["seq"] for _ in range(5)]
+                await conn.execute(
+                    "insert into patient_alerts (event_id, tenant_id, patient_id, provider_id, priority, kind, message)"
+                    " select gen_random_uuid(), tenant_id, $1, $2, 'low', $3, 'limits test' from patients where id = $1",
+                    PATIENT_1, provider, f"rate-{tag}-{i}")
+        seqs = [(await next_change(ws))["seq"]]
         await until(lambda: meter.rate.triggered, "the rate limit to trip")
 
         cleanup.append(f"rate-{tag}-dropped")

@@ -82,6 +82,15 @@ async def insert_alert(sb, email: str, kind: str) -> None:
         await db.close()
 
 
+def kind_of(payload: dict) -> str:
+    """The kind of the first alert a feed message carries ("" for none): one transaction's changes on a
+    topic come in one message, its parts in ``parts`` when it changed several tables."""
+    for part in payload.get("parts") or (payload,):
+        if part.get("table") == "patient_alerts" and part.get("rows"):
+            return part["rows"][0].get("kind") or ""
+    return ""
+
+
 class PyFeed:
     """One realtime-py client joined to a private topic, collecting its ``change`` broadcasts."""
 
@@ -112,7 +121,7 @@ class PyFeed:
 
     def kinds(self) -> list[str]:
         """The alert kinds received, in order (other tables' messages are left out)."""
-        return [m["payload"]["rows"][0]["kind"] for m in self.received if m["payload"]["table"] == "patient_alerts"]
+        return [kind_of(m["payload"]) for m in self.received if kind_of(m["payload"])]
 
     async def close(self) -> None:
         await self.client.close()
@@ -137,8 +146,8 @@ async def test_python_client_receives_its_provider_feed_and_is_refused_a_colleag
         await feed.until(lambda s: s == ["Replication connection established"], "replication ready", of="system")
         kind = f"py-{uuid.uuid4().hex[:8]}"
         await insert_alert(feed_sandbox, NURSE, kind)
-        await feed.until(lambda r: kind in [m["payload"]["rows"][0].get("kind") for m in r], "the alert")
-        [msg] = [m for m in feed.received if m["payload"]["rows"][0].get("kind") == kind]
+        await feed.until(lambda r: kind in [kind_of(m["payload"]) for m in r], "the alert")
+        [msg] = [m for m in feed.received if kind_of(m["payload"]) == kind]
         assert msg["event"] == "change" and "replayed" not in msg.get("meta", {})
         payload = msg["payload"]
         assert payload["table"] == "patient_alerts" and payload["op"] == "INSERT" and payload["seq"] >= 1
@@ -167,13 +176,13 @@ async def test_replay_returns_what_a_client_missed_oldest_first_with_replayed_me
     feed = await PyFeed.join(feed_sandbox, NURSE, topic, {"replay": {"since": since, "limit": 25}})
     two = await PyFeed.join(feed_sandbox, NURSE, topic, {"replay": {"since": since, "limit": 2}})
     try:
-        await feed.until(lambda r: set(kinds) <= {m["payload"]["rows"][0].get("kind") for m in r}, "the replay")
+        await feed.until(lambda r: set(kinds) <= {kind_of(m["payload"]) for m in r}, "the replay")
         assert feed.kinds()[-3:] == kinds
         assert all(m["meta"]["replayed"] is True and m["meta"]["id"] for m in feed.received)
         # oldest first by inserted_at (the sending transaction's start): ours were three transactions
-        ours = [m["payload"]["seq"] for m in feed.received if m["payload"]["rows"][0].get("kind") in kinds]
+        ours = [m["payload"]["seq"] for m in feed.received if kind_of(m["payload"]) in kinds]
         assert ours == list(range(ours[0], ours[0] + 3))
-        await two.until(lambda r: kinds[2] in {m["payload"]["rows"][0].get("kind") for m in r}, "the newest two")
+        await two.until(lambda r: kinds[2] in {kind_of(m["payload"]) for m in r}, "the newest two")
         assert two.kinds() == kinds[1:]
     finally:
         await feed.close()
@@ -208,7 +217,7 @@ async def test_seq_arrives_consecutive_from_concurrent_writers(feed_sandbox):
                 await insert_alert(feed_sandbox, NURSE, f"conc-{tag}-{i}-{k}")
 
         await asyncio.gather(*(writer(i) for i in range(6)))
-        await feed.until(lambda r: sum(tag in k for k in [m["payload"]["rows"][0].get("kind", "") for m in r]) == 30,
+        await feed.until(lambda r: sum(tag in k for k in [kind_of(m["payload"]) for m in r]) == 30,
                          "30 alerts")
         seqs = [m["payload"]["seq"] for m in feed.received]
         assert seqs == list(range(seqs[0], seqs[0] + 30)), seqs  # arrival (commit) order is seq order
@@ -231,7 +240,7 @@ async def test_dropped_broadcasts_are_counted_noticed_by_seq_and_recovered_by_re
         set_drop(feed_sandbox, 0)
         await insert_alert(feed_sandbox, NURSE, f"fence-{tag}")  # commit order: once it arrives, all are decided
         for feed in (first, second):
-            await feed.until(lambda r: f"fence-{tag}" in [m["payload"]["rows"][0].get("kind") for m in r], "the fence")
+            await feed.until(lambda r: f"fence-{tag}" in [kind_of(m["payload"]) for m in r], "the fence")
         after = metrics(feed_sandbox)
 
         got = [k for k in first.kinds() if tag in k]
@@ -251,10 +260,10 @@ async def test_dropped_broadcasts_are_counted_noticed_by_seq_and_recovered_by_re
 
         replayed = await PyFeed.join(feed_sandbox, NURSE, topic, {"replay": {"since": since, "limit": 25}})
         try:
-            await replayed.until(lambda r: sum(tag in m["payload"]["rows"][0].get("kind", "") for m in r) == 11, "replay")
+            await replayed.until(lambda r: sum(tag in kind_of(m["payload"]) for m in r) == 11, "replay")
             by_seq = {m["payload"]["seq"]: m for m in replayed.received}
             assert all(by_seq[s]["meta"]["replayed"] is True for s in missing)
-            assert [by_seq[s]["payload"]["rows"][0]["kind"] for s in missing] == [
+            assert [kind_of(by_seq[s]["payload"]) for s in missing] == [
                 f"drop-{tag}-{i}" for i in range(1, 10, 2)]
         finally:
             await replayed.close()
@@ -288,7 +297,7 @@ async def test_postgres_changes_check_rls_per_subscriber_per_change_and_broadcas
             before = metrics(feed_sandbox)["authorization"]
             kind = f"authz-{uuid.uuid4().hex[:6]}"
             await insert_alert(feed_sandbox, NURSE, kind)
-            await feed.until(lambda r: kind in [m["payload"]["rows"][0].get("kind") for m in r], "the broadcast")
+            await feed.until(lambda r: kind in [kind_of(m["payload"]) for m in r], "the broadcast")
             deadline = time.monotonic() + TIMEOUT
             while len([p for p in got if p["data"]["record"]["kind"] == kind]) < 3:
                 assert time.monotonic() < deadline, got
@@ -319,13 +328,13 @@ async def test_js_client_receives_the_feed_replays_and_is_refused_a_colleagues(f
                              broadcast=["change"])
         assert (await client.subscribe("own"))["status"] == "SUBSCRIBED"
         replayed = await client.expect(lambda e: e["ev"] == "broadcast"
-                                       and e["payload"]["payload"]["rows"][0].get("kind") == missed)
+                                       and kind_of(e["payload"]["payload"]) == missed)
         assert replayed["payload"]["meta"]["replayed"] is True
 
         live = f"js-live-{uuid.uuid4().hex[:6]}"
         await insert_alert(feed_sandbox, NURSE, live)
         msg = (await client.expect(lambda e: e["ev"] == "broadcast"
-                                   and e["payload"]["payload"]["rows"][0].get("kind") == live))["payload"]
+                                   and kind_of(e["payload"]["payload"]) == live))["payload"]
         assert msg["event"] == "change" and msg["meta"] == {"id": msg["payload"]["id"]}  # kind-4 frame, vsn 2.0.0
         assert msg["payload"]["seq"] == replayed["payload"]["payload"]["seq"] + 1
 

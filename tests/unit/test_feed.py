@@ -86,10 +86,30 @@ def test_replay_asks_from_just_before_the_last_message_seen_at_most_a_page():
     {"seq": 1, "table": "t", "op": "INSERT", "rows": {"id": 1}, "at": 1},
     {"seq": 1, "table": "t", "op": "INSERT", "rows": [1], "at": 1},
     {"seq": 1, "table": "t", "op": "INSERT", "rows": [], "at": "yesterday"},
+    {"seq": 1, "parts": [], "at": 1},
+    {"seq": 1, "parts": {"table": "t", "op": "INSERT", "rows": []}, "at": 1},
+    {"seq": 1, "parts": [{"table": "t", "op": "INSERT", "rows": []}, {"table": "t", "op": "MERGE", "rows": []}], "at": 1},
+    {"seq": 1, "parts": [{"table": "t", "op": "INSERT", "rows": []}, "x"], "at": 1},
 ])
 def test_a_malformed_message_is_refused_with_the_reason(payload):
     with pytest.raises(FeedFormatError):
         parse_message(TOPIC, {"event": "change", "payload": payload})
+
+
+async def test_a_message_of_several_parts_is_applied_part_by_part_in_order():
+    """One transaction that wrote vitals and updated the status: one message, one seq, both tables."""
+    events = StationEvents()
+    heard, link = Heard(events), link_on(events)
+    deliver = link.feed.callback(TOPIC)
+    deliver({"event": "change", "payload": {"seq": 1, "at": 1, "parts": [
+        {"table": "vital_signs", "op": "INSERT", "rows": [{"id": 7, "patient_id": "p1"}, {"id": 8, "patient_id": "p2"}]},
+        {"table": "patient_status", "op": "UPDATE", "rows": [{"patient_id": "p1", "status": "watch"}]}]}})
+    deliver(message(2, rows=[{"id": 9}]))  # a one-part message after it: no hole
+    assert [(c.table, c.op, c.record.get("id") or c.record.get("status")) for c in heard.changes] == [
+        ("vital_signs", "INSERT", 7), ("vital_signs", "INSERT", 8), ("patient_status", "UPDATE", "watch"),
+        ("vital_signs", "INSERT", 9)]
+    assert link.feed.feeds[TOPIC].last_seq == 2 and heard.gaps == []
+    await link.stop()
 
 
 class Heard:

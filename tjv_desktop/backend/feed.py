@@ -1,7 +1,9 @@
 """The database feed: messages the database sends with ``realtime.send`` on private topics, and how this
 station knows by itself that one never arrived (architecture §4).
 
-Every message (event ``change``) carries ``{"seq", "table", "op", "rows", "at"}``: ``seq`` is consecutive
+Every message (event ``change``) carries ``{"seq", "table", "op", "rows", "at"}``, or, when one transaction
+changed several tables, ``{"seq", "parts": [{"table", "op", "rows"}, …], "at"}`` (the database sends one
+message per topic per transaction). ``seq`` is consecutive
 per topic in commit order (``supabase/migrations``), so a message whose ``seq`` is more than one past the
 last one seen says, within that message, that something in between is missing (``realtime.send`` drops
 silently and Realtime delivers at most once). ``TopicFeed`` keeps one topic's position: the last ``seq``
@@ -36,14 +38,40 @@ class FeedFormatError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
-class FeedMessage:
-    topic: str
-    seq: int
+class FeedPart:
+    """The rows of one table and operation within a message."""
+
     table: str
     op: str
     rows: tuple[Mapping[str, Any], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedMessage:
+    topic: str
+    seq: int
+    parts: tuple[FeedPart, ...]
     at_ms: int
     replayed: bool = False
+
+    @property
+    def rows(self) -> tuple[Mapping[str, Any], ...]:
+        return tuple(row for part in self.parts for row in part.rows)
+
+    @property
+    def tables(self) -> str:
+        return ",".join(dict.fromkeys(part.table for part in self.parts))
+
+
+def _part(topic: str, part: Mapping[str, Any]) -> FeedPart:
+    table, op, rows = (part.get(k) for k in ("table", "op", "rows"))
+    if not isinstance(table, str) or not table:
+        raise FeedFormatError(f"{topic}: no table")
+    if op not in OPS:
+        raise FeedFormatError(f"{topic}: op {op!r} is not one of {OPS}")
+    if not isinstance(rows, list) or not all(isinstance(r, Mapping) for r in rows):
+        raise FeedFormatError(f"{topic}: rows is not a list of objects")
+    return FeedPart(table, op, tuple(rows))
 
 
 def parse_message(topic: str, message: Mapping[str, Any]) -> FeedMessage:
@@ -51,20 +79,20 @@ def parse_message(topic: str, message: Mapping[str, Any]) -> FeedMessage:
     payload = message.get("payload")
     if not isinstance(payload, Mapping):
         raise FeedFormatError(f"{topic}: payload is not an object")
-    seq, table, op, rows, at = (payload.get(k) for k in ("seq", "table", "op", "rows", "at"))
+    seq, at, parts = payload.get("seq"), payload.get("at"), payload.get("parts")
     if isinstance(seq, bool) or not isinstance(seq, int) or seq < 1:
         raise FeedFormatError(f"{topic}: seq {seq!r} is not a positive integer")
-    if not isinstance(table, str) or not table:
-        raise FeedFormatError(f"{topic}: no table")
-    if op not in OPS:
-        raise FeedFormatError(f"{topic}: op {op!r} is not one of {OPS}")
-    if not isinstance(rows, list) or not all(isinstance(r, Mapping) for r in rows):
-        raise FeedFormatError(f"{topic}: rows is not a list of objects")
+    if parts is None:
+        parsed = (_part(topic, payload),)
+    elif isinstance(parts, list) and parts and all(isinstance(p, Mapping) for p in parts):
+        parsed = tuple(_part(topic, p) for p in parts)
+    else:
+        raise FeedFormatError(f"{topic}: parts is not a non-empty list of objects")
     if isinstance(at, bool) or not isinstance(at, int | float):
         raise FeedFormatError(f"{topic}: at {at!r} is not a time in epoch milliseconds")
     meta = message.get("meta")
     replayed = bool(meta.get("replayed")) if isinstance(meta, Mapping) else False
-    return FeedMessage(topic, seq, table, op, tuple(rows), int(at), replayed)
+    return FeedMessage(topic, seq, parsed, int(at), replayed)
 
 
 class Verdict(Enum):

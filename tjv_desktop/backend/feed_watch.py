@@ -87,7 +87,8 @@ class FeedWatch:
         patients = {str(r["patient_id"]) for r in message.rows if r.get("patient_id")}
         who = ({"patient": trace.redactor.pseudonym("patient", patients.pop())} if len(patients) == 1
                else {"patients": len(patients)})
-        trace.record("change", channel=message.topic, table=message.table, type=message.op, seq=message.seq,
+        trace.record("change", channel=message.topic, table=message.tables,
+                     type=",".join(dict.fromkeys(p.op for p in message.parts)), seq=message.seq,
                      rows=len(message.rows), replayed=message.replayed, verdict=verdict.value, **who)
         if message.replayed:
             self._replayed[message.topic] = self._replayed.get(message.topic, 0) + 1
@@ -96,8 +97,9 @@ class FeedWatch:
                                                      resync=True))
         if verdict is Verdict.DUPLICATE:
             return
-        for row in message.rows:
-            self.events.change_arrived.publish(ChangeArrived(message.topic, message.table, message.op, row))
+        for part in message.parts:
+            for row in part.rows:
+                self.events.change_arrived.publish(ChangeArrived(message.topic, part.table, part.op, row))
         if feed.ahead and message.topic not in self.hole_checks:
             self.hole_checks.add(message.topic)
             self._spawn(self._judge_holes(feed), f"tjv-feed-holes-{message.topic}")

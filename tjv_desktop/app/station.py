@@ -46,7 +46,9 @@ class Monitor:
         from ..ui.main_window import MainWindow
 
         core = self.core
-        await core.open()
+        report = await core.open()
+        # A file set aside (damaged, foreign, newer, undecryptable) must leave a trace beyond the screen.
+        (log.warning if report.recovered else log.info)("local store: %s", report.message)
         note = "" if core.worker.persistent else self._memory_note()
         identity = core.auth.identity if core.auth.state is AuthState.SIGNED_IN else None
         if identity is None:

@@ -56,10 +56,12 @@ def log_instant(line: str) -> float | None:
     return time.mktime(datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S").timetuple()) + int(m.group(2)) / 1000
 
 
-def start_once(cmd: list[str], env: dict[str, str], timeout: float = 120.0) -> dict:
-    """One start: seconds to the census line (and to each step), the patients it lists; then SIGTERM."""
+def start_once(cmd: list[str], env: dict[str, str], timeout: float = 120.0, wrap: list[str] = ()) -> dict:
+    """One start: seconds to the census line (and to each step), the patients it lists; then SIGTERM
+    (SIGINT to the whole group under a ``wrap`` profiler, which then writes its profile)."""
     started_wall, started = time.time(), time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, cwd="/", stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([*wrap, *cmd], env=env, cwd="/", stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
     result: dict = {}
     lines: list[str] = []
     try:
@@ -78,7 +80,10 @@ def start_once(cmd: list[str], env: dict[str, str], timeout: float = 120.0) -> d
                 result["patients"] = int(m.group(1))
                 break
     finally:
-        proc.send_signal(signal.SIGTERM)
+        if wrap:
+            os.killpg(proc.pid, signal.SIGINT)
+        else:
+            proc.send_signal(signal.SIGTERM)
         try:
             proc.wait(30)
         except subprocess.TimeoutExpired:
@@ -113,7 +118,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--hours", type=int, default=72)
     p.add_argument("--runs", type=int, default=4, help="starts of each kind (the first is reported apart)")
     p.add_argument("--json", type=Path, default=None)
+    p.add_argument("--wrap", default="", help="a command prefix for every start, e.g. a profiler: "
+                   "'py-spy record -o /tmp/{kind}-{store}.txt -f raw -r 250 --idle --threads --'")
     args = p.parse_args(argv)
+    wrap = args.wrap.split()
 
     from store_memory import build as build_store
 
@@ -178,7 +186,8 @@ def main(argv: list[str] | None = None) -> int:
                 samples[kind]["version"].append(version_once(cmd, run_env))
                 for name in ("tiny", "full"):
                     put(name)
-                    samples[kind][name].append(start_once(cmd, run_env))
+                    samples[kind][name].append(start_once(
+                        cmd, run_env, wrap=[w.format(kind=kind, store=name) for w in wrap]))
         for kind in kinds:
             out = {"version_s": summary(samples[kind]["version"]),
                    "tiny_store": summary(samples[kind]["tiny"]), "full_store": summary(samples[kind]["full"])}

@@ -25,6 +25,7 @@ benchmarks: bootstrap
 	QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/ui_frame_time.py --json artifacts/bench-ui.json
 	QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/chart_draw.py --json artifacts/bench-chart.json
 	.venv/bin/python benchmarks/frozen_app.py --build --json artifacts/bench-frozen.json
+	.venv/bin/python benchmarks/cold_start.py --json artifacts/bench-cold-start.json
 
 # Installers (packaging/README.md). Outputs go to dist/ (gitignored); nothing is cached between builds.
 frozen: bootstrap

@@ -1610,6 +1610,11 @@
     </message>
     <message>
         <location line="+1"/>
+        <source>The local copy of patient data was damaged and set aside ({file}); reloading it from the server</source>
+        <translation>La copia local de los datos de pacientes estaba dañada y se apartó ({file}); se vuelve a cargar desde el servidor</translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>Only one user is signed in here: unlock with the password, or close the window to end.</source>
         <translation>Aquí solo hay un usuario con sesión iniciada: desbloquee con la contraseña o cierre la ventana para terminar.</translation>
     </message>

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -55,37 +54,7 @@ def secret_service():
     """A real Secret Service keyring: gnome-keyring on a private D-Bus session, in a throw-away home.
 
     Yields keyring's SecretService backend bound to it; the user's own keyring is never touched."""
-    import subprocess
+    from tests.support.secret_service import private_secret_service
 
-    from keyring.backends import SecretService
-
-    root = Path(tempfile.mkdtemp(prefix="tjv-keyring-"))
-    env = {**os.environ, "HOME": str(root), "XDG_DATA_HOME": str(root / "data"),
-           "XDG_RUNTIME_DIR": str(root / "run"), "XDG_CACHE_HOME": str(root / "cache")}
-    (root / "run").mkdir(mode=0o700)
-    bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--print-address=1"],
-                           stdout=subprocess.PIPE, text=True, env=env)
-    address = bus.stdout.readline().strip()
-    env["DBUS_SESSION_BUS_ADDRESS"] = address
-    unlock = subprocess.run(["gnome-keyring-daemon", "--unlock", "--components=secrets", "--daemonize"],
-                            input="tjv-test-keyring", capture_output=True, text=True, env=env, timeout=30)
-    assert unlock.returncode == 0, unlock.stderr
-    previous = os.environ.get("DBUS_SESSION_BUS_ADDRESS")
-    os.environ["DBUS_SESSION_BUS_ADDRESS"] = address
-    try:
-        backend = SecretService.Keyring()
-        backend.set_password("tjv-desktop-test", "probe", "ok")
-        assert backend.get_password("tjv-desktop-test", "probe") == "ok"
-        yield backend
-    finally:
-        if previous is None:
-            os.environ.pop("DBUS_SESSION_BUS_ADDRESS", None)
-        else:
-            os.environ["DBUS_SESSION_BUS_ADDRESS"] = previous
-        subprocess.run(["pkill", "-f", f"gnome-keyring-daemon.*{root}"], check=False)
-        for line in unlock.stdout.splitlines():
-            if line.startswith("GNOME_KEYRING_PID="):
-                subprocess.run(["kill", line.split("=", 1)[1]], check=False)
-        bus.terminate()
-        bus.wait(10)
-        shutil.rmtree(root, ignore_errors=True)
+    with private_secret_service() as keyring:
+        yield keyring.backend

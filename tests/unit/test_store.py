@@ -265,6 +265,63 @@ def test_an_unusable_file_is_set_aside_with_a_report(db_path: Path, make, reason
     assert raw_sql(db_path, "PRAGMA quick_check") == [("ok",)]
 
 
+def _damage_a_page_of(path: Path, table: str) -> None:
+    """Overwrites one leaf page of ``table`` (found with SQLite's dbstat) with garbage, as a bad disk
+    sector would."""
+    conn = sqlite3.connect(path)
+    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    pageno = conn.execute(
+        "SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'leaf' ORDER BY pageno LIMIT 1 OFFSET 1", [table]
+    ).fetchone()[0]
+    conn.close()
+    with path.open("r+b") as file:
+        file.seek((pageno - 1) * page_size)
+        file.write(b"\xff" * page_size)
+
+
+def test_damaged_vitals_are_found_after_the_start_and_the_file_set_aside_keeping_the_outbox(db_path: Path):
+    _store_with_commands(db_path, KEY)
+    _damage_a_page_of(db_path, "vitals")
+    original = db_path.read_bytes()
+    with LocalStore.open(db_path, KEY, clock=clock) as store:
+        assert store.open_report.outcome == "opened"  # the start does not wait for the vitals' pages
+        report = store.check_integrity()
+        assert (report.outcome, report.reason) == ("recovered", "corrupt")
+        assert (report.salvaged_outbox, report.salvaged_pending) == (2, 1)
+        assert report.set_aside.name == "tjv.db.corrupt-20261124T140000Z"
+        assert report.set_aside.read_bytes() == original
+        assert store.open_report is report and str(report.set_aside) in report.message
+        assert [c.action_id for c in store.pending_commands()] == ["act-pending"]
+        assert store.get("alerts", "al-1") is None and store.latest_vitals() == {}
+        assert store.apply("alerts", [alert("al-9")])["alerts"].inserted == {"al-9"}  # the fresh store works
+        assert store.check_integrity() is None
+    assert raw_sql(db_path, "PRAGMA quick_check") == [("ok",)]
+    with LocalStore.open(db_path, KEY, clock=clock) as store:
+        assert store.open_report.outcome == "opened" and store.get("alerts", "al-9") is not None
+
+
+def test_a_sound_file_passes_the_deferred_check_untouched(db_path: Path):
+    _store_with_commands(db_path, KEY)
+    with LocalStore.open(db_path, KEY, clock=clock) as store:
+        assert store.check_integrity() is None
+        assert store.get("alerts", "al-1") is not None and len(store.pending_commands()) == 1
+    assert not list(db_path.parent.glob("*.corrupt-*"))
+    with LocalStore.open(None, None, clock=clock) as memory:
+        assert memory.check_integrity() is None
+
+
+def test_a_damaged_alerts_page_is_still_found_at_open(db_path: Path):
+    _store_with_commands(db_path, KEY)
+    conn = sqlite3.connect(db_path)
+    conn.executemany("INSERT INTO alerts (id, updated_at, payload) VALUES (?, '2026', x'00')",
+                     [(f"filler-{n:04d}",) for n in range(400)])  # enough alert pages to damage one
+    conn.commit()
+    conn.close()
+    _damage_a_page_of(db_path, "alerts")
+    with LocalStore.open(db_path, KEY, clock=clock) as store:
+        assert (store.open_report.outcome, store.open_report.reason) == ("recovered", "corrupt")
+
+
 def test_a_store_from_a_newer_schema_is_set_aside_not_downgraded(db_path: Path):
     _store_with_commands(db_path, KEY)
     conn = sqlite3.connect(db_path)

@@ -33,10 +33,13 @@ class ClientCore:
                  probe_deadline: float = 10.0, join_timeout: float = 10.0, backoff_max: float = 30.0,
                  position_check_seconds: float = 15.0,
                  auth_timeout: float = 10.0, auth: AuthSession | None = None,
-                 session_keys: Callable[[str], SessionKeyRing | None] | None = None):
+                 session_keys: Callable[[str], SessionKeyRing | None] | None = None,
+                 worker: StoreWorker | None = None):
         self.url, self.anon_key, self.vault = url, anon_key, vault
-        key = vault.store_key()
-        self.worker = StoreWorker(store_path if key else None, key)
+        if worker is None:  # else one already opening (station.Monitor); ``store_path`` is then unused
+            key = vault.store_key()
+            worker = StoreWorker(store_path if key else None, key)
+        self.worker = worker
         self.probe_deadline, self.join_timeout, self.backoff_max = probe_deadline, join_timeout, backoff_max
         self.position_check_seconds = position_check_seconds
         self.auth_timeout = auth_timeout

@@ -5,6 +5,7 @@ it here; nothing else wires the window to the engine.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 from ..backend.auth import AuthSession, AuthState
 from ..backend.vault import Vault
 from ..domain.alarms import AlarmSystem
+from ..tasks import cancel_and_wait
 from .config import StationConfig
 from .qt import QT_TR
 from .settings import Settings, SettingsError
@@ -31,6 +33,14 @@ class Monitor:
                  alarm_system: AlarmSystem | None = None, theme: str = "standard", theme_locked: bool = False,
                  remember_theme: Callable[[str], None] | None = None, handoff_identifiers: str = "full",
                  handoff_identifiers_locked: bool = False):
+        from ..sync.worker import StoreWorker
+
+        vault = vault or Vault(url, backend=keyring_backend)
+        key = vault.store_key()  # none without a secure keyring: the store is then kept in memory
+        worker = StoreWorker(store if key else None, key)
+        # The file opens and is checked on the store's thread (SQLite, without the GIL) while the rest
+        # of the station's modules load here: on a 72 h store that check is most of the opening.
+        worker.begin_open()
         from .core import ClientCore
 
         self.theme, self.theme_locked, self.remember_theme = theme, theme_locked, remember_theme
@@ -38,15 +48,16 @@ class Monitor:
         self.email, self._password = email, password
         self.idle_lock_seconds = idle_lock_seconds
         self.alarm_system = alarm_system
-        self.core = ClientCore(url, anon_key, vault or Vault(url, backend=keyring_backend), store_path=store,
-                               probe_deadline=probe_deadline, auth=auth)
+        self.core = ClientCore(url, anon_key, vault, worker=worker, probe_deadline=probe_deadline, auth=auth)
         self.window = None
 
     async def start(self):
         from ..ui.main_window import MainWindow
 
         core = self.core
-        await core.open()
+        report = await core.open()
+        # A file set aside (damaged, foreign, newer, undecryptable) must leave a trace beyond the screen.
+        (log.warning if report.recovered else log.info)("local store: %s", report.message)
         note = "" if core.worker.persistent else self._memory_note()
         identity = core.auth.identity if core.auth.state is AuthState.SIGNED_IN else None
         if identity is None:
@@ -66,7 +77,26 @@ class Monitor:
         await self._add_care_team()
         await self.window.start()
         core.run()
+        # The whole-file check the open left for later (store/opening.py), after the first screen.
+        self._integrity = asyncio.ensure_future(self._check_store())
         return self.window
+
+    async def _check_store(self) -> None:
+        """A file found damaged now is set aside as at open (the store already replaced it, keeping the
+        outbox): the window drops what it showed from it, says why, and everything is fetched again."""
+        from ..store import LocalStore
+
+        report = await self.core.worker.call(LocalStore.check_integrity)
+        if report is None:
+            return
+        log.warning("local store: %s", report.message)
+        window, engine = self.window, self.core.engine
+        first = await engine.initial_view()
+        window.census_model.reset(first.census)
+        window.alerts_model.reset(first.alerts)
+        window.store_label.setText(QT_TR("The local copy of patient data was damaged and set aside ({file}); reloading it from the server").format(
+            file=report.set_aside or report.path or ""))
+        engine.request_resync("local store set aside")
 
     def _apply_theme(self) -> None:
         from ..ui.theme import THEMES
@@ -175,6 +205,8 @@ class Monitor:
         return "offline" if ok and self.core.auth.last_check_offline else ok
 
     async def stop(self) -> None:
+        if getattr(self, "_integrity", None) is not None:
+            await cancel_and_wait([self._integrity])
         panel = getattr(self.window, "sessions_panel", None)
         if panel is not None and panel.session is not None:
             await panel.session.leave()  # saves the shared document before the link goes

@@ -20,7 +20,7 @@ from ..domain.changes import ChangeSet, TableChanges
 from . import opening
 from .commands import CommandsMixin
 from .crypto import KEY_BYTES, Cipher
-from .errors import StoreDataError
+from .errors import StoreDataError, StoreError, StoreFileError
 from .instants import canonical, parse_instant
 from .opening import OpenReport
 from .queries import QueriesMixin
@@ -87,6 +87,36 @@ class LocalStore(CommandsMixin, RepliesMixin, QueriesMixin):
             report = opening.memory_report(f"the store file {path} could not be used or set aside: {exc}")
             path = None
         return cls(db, cipher, path, report, clock)
+
+    def check_integrity(self) -> OpenReport | None:
+        """The whole file's integrity check, which ``open`` leaves for later on large tables
+        (``opening.DEFERRED_CHECK``) so that a start does not wait for it. None when the file is sound
+        (or in memory). A damaged file is then set aside as ``open`` would have done, and a fresh store
+        takes its place at once, keeping the outbox rows still readable; the report (also the new
+        ``open_report``) says so, and every stored row and cursor is gone."""
+        if self.path is None:
+            return None
+        try:
+            opening.check_whole(self._db)
+            return None
+        except StoreFileError as exc:
+            problem = exc
+        except sqlite3.DatabaseError as exc:  # the check itself stopped on a damaged page
+            problem = StoreFileError("corrupt", str(exc))
+        salvaged = opening.read_outbox(self._db)
+        self._db.close()
+        try:
+            self._db, self.open_report = opening.recover(
+                self.path, self._cipher, self._clock(),
+                StoreFileError(problem.reason, problem.detail, salvaged))
+        except (OSError, StoreError) as exc:  # cannot be set aside or replaced: as at open, memory only
+            self._db = Database(memory=True, execute_plugins=False)
+            opening.initialise(self._db, self._cipher, persistent=False)
+            opening.restore_outbox(self._db, salvaged)
+            self.open_report = opening.memory_report(
+                f"the store file {self.path} is damaged and could not be set aside: {exc}")
+            self.path = None
+        return self.open_report
 
     @property
     def persistent(self) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -22,13 +22,22 @@ class StoreWorker:
         self._key = key
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tjv-store")
         self._store: LocalStore | None = None
+        self._opening: Future[OpenReport] | None = None
 
-    async def open(self) -> OpenReport:
+    def begin_open(self) -> Future[OpenReport]:
+        """Starts opening the store on its thread now, without an event loop (once; later calls return
+        the same future). Checking a large file is mostly SQLite, which leaves the GIL, so the caller can
+        go on loading modules meanwhile."""
         def _open() -> OpenReport:
             self._store = LocalStore.open(self.path, self._key)
             return self._store.open_report
 
-        return await asyncio.get_running_loop().run_in_executor(self._executor, _open)
+        if self._opening is None:
+            self._opening = self._executor.submit(_open)
+        return self._opening
+
+    async def open(self) -> OpenReport:
+        return await asyncio.wrap_future(self.begin_open())
 
     @property
     def persistent(self) -> bool:

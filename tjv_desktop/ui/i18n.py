@@ -101,6 +101,7 @@ CATALOGUE = (
     # app.py
     QT_TRANSLATE_NOOP("app", "Local copy kept in memory only (no secure keyring)"),
     QT_TRANSLATE_NOOP("app", "Local copy kept in memory only: the keyring failed ({reason})"),
+    QT_TRANSLATE_NOOP("app", "The local copy of patient data was damaged and set aside ({file}); reloading it from the server"),
     QT_TRANSLATE_NOOP("app", "Only one user is signed in here: unlock with the password, or close the window to end."),
     # main_window.py: _tr(...)
     QT_TRANSLATE_NOOP("MainWindow", "Collaboration"),

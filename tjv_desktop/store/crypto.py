@@ -16,6 +16,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
+import orjson
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -74,10 +75,29 @@ class Cipher:
             raise StoreKeyError(f"{table} {pk!r}: does not decrypt with key id {key_id}") from None
 
     def seal_json(self, value: Any, table: str, pk: Any) -> bytes:
-        return self.seal(_ENCODER.encode(value).encode(), table, pk)
+        return self.seal(encode_json(value), table, pk)
 
     def open_json(self, blob: bytes, table: str, pk: Any) -> Any:
-        return json.loads(self.open(blob, table, pk))
+        return decode_json(self.open(blob, table, pk))
+
+
+def encode_json(value: Any) -> bytes:
+    """UTF-8 JSON of a row. orjson, as the stdlib encoder would write it (dates as ISO 8601, UUIDs as
+    text), else the stdlib encoder for what orjson refuses (integers beyond 64 bits); a value JSON
+    cannot hold is a StoreDataError."""
+    try:
+        return orjson.dumps(value, default=_json_default)
+    except orjson.JSONEncodeError as exc:
+        if isinstance(exc.__cause__, StoreDataError):
+            raise exc.__cause__ from None
+        return _ENCODER.encode(value).encode()
+
+
+def decode_json(data: bytes) -> Any:
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return json.loads(data)  # what orjson does not read (integers beyond 64 bits), or the reason
 
 
 def _json_default(value: Any) -> str:

@@ -7,11 +7,13 @@ PostgREST and Realtime send timestamptz as ISO 8601 with an offset ("…+00:00",
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from .errors import StoreDataError
 
 CANONICAL_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+_UTC_MICROS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00", re.ASCII)
 
 
 def _aware(value: str | datetime) -> datetime:
@@ -39,6 +41,14 @@ def parse_instant(value: str | datetime) -> datetime:
 
 def canonical(value: str | datetime) -> str:
     """The sortable clear-column form of a timestamp."""
+    if isinstance(value, str) and _UTC_MICROS.fullmatch(value):
+        # PostgREST's and Realtime's own form, already UTC with microseconds: the digits are the canonical
+        # ones (a resync stores tens of thousands). fromisoformat still refuses a 13th month or a 25th hour.
+        try:
+            datetime.fromisoformat(value)
+        except ValueError:
+            raise StoreDataError(f"not an ISO 8601 timestamp: {value!r}") from None
+        return value[:26] + "Z"
     moment = _aware(value)
     if moment.utcoffset():
         moment = moment.astimezone(UTC)

@@ -197,7 +197,11 @@ class LocalStore(CommandsMixin, RepliesMixin, QueriesMixin):
     def _clear_values(self, spec: TableSpec, row: Mapping[str, Any]) -> list[Any]:
         values = []
         for column in spec.columns:
-            value = next((row[s] for s in column.sources if row.get(s) is not None), None)
+            value = None
+            for source in column.sources:  # the first present (a plain loop: this runs per row and column)
+                value = row.get(source)
+                if value is not None:
+                    break
             if value is not None:
                 if column.kind == "instant":
                     value = canonical(value)

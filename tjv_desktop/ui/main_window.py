@@ -565,7 +565,7 @@ class MainWindow(QMainWindow):
         return None if self.last_data_at is None else (self.now() - self.last_data_at).total_seconds()
 
     def _on_tick(self) -> None:
-        self.census_model.refresh_column(CensusModel.COLUMNS.index("age"))
+        self.census_model.refresh_timed()
         self.alerts_model.refresh_column(AlertsModel.COLUMNS.index("raised"))
         self._render_status()
 

@@ -8,7 +8,7 @@ into Python about seven times per painted cell (and twice per comparison when so
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -48,6 +48,7 @@ class KeyedTableModel(QStandardItemModel):
         self._items: dict[str, list[QStandardItem]] = {}
         self._shown: dict[str, list[Cell]] = {}  # what each cell holds now: only what differs is re-set
         self.now = now
+        self._clock = now()
 
     # --- what subclasses say ------------------------------------------------------------------------
 
@@ -55,12 +56,18 @@ class KeyedTableModel(QStandardItemModel):
         return True
 
     def cells(self, row: Any, columns: Sequence[int]) -> list[Cell]:
-        """The cells of ``row`` in ``columns`` (roles whose value can change with the row or the clock)."""
+        """The cells of ``row`` in ``columns``: every role this computes, None where a cell has none (so
+        that a colour or tooltip that goes away is cleared); roles it leaves out are kept as set."""
         raise NotImplementedError
 
     def static_cell(self, column: int) -> Cell:
         """Roles fixed for a column (alignment, font), set once when a row is added."""
         return {}
+
+    def prepare(self) -> None:
+        """Called before a batch of cells is computed: one clock reading for all (and whatever else a
+        subclass computes once per batch, not per cell)."""
+        self._clock = self.now()
 
     def changed_columns(self, old: Any, new: Any) -> Sequence[int]:
         """The columns a change from ``old`` to ``new`` can show in; all unless a subclass knows better."""
@@ -69,6 +76,7 @@ class KeyedTableModel(QStandardItemModel):
     # --- updates ------------------------------------------------------------------------------------
 
     def reset(self, rows: dict[str, Any | None]) -> None:
+        self.prepare()
         self.beginResetModel()
         self.blockSignals(True)  # one reset, not a signal per row added
         try:
@@ -83,6 +91,7 @@ class KeyedTableModel(QStandardItemModel):
 
     def apply(self, rows: dict[str, Any | None]) -> None:
         """Redraws, inserts or removes exactly the rows named."""
+        self.prepare()
         changed: list[tuple[str, list[int]]] = []
         for key, row in rows.items():
             present = key in self._rows
@@ -105,20 +114,25 @@ class KeyedTableModel(QStandardItemModel):
         """Re-computes ``columns`` (of the rows ``keys``, else all): what follows the clock or the window
         (ages, tooltips), not the data."""
         columns = list(columns)
+        self.prepare()
         self._announce([(k, self._update(k, self._rows[k], columns)) for k in (self._keys if keys is None else keys)
                         if k in self._rows])
 
     def refresh_column(self, column: int) -> None:
         self.refresh_columns([column])
 
+    def extra_cells(self, row: Any) -> list[Cell]:
+        """Roles ``cells`` does not compute, set when a row is added (the census's tooltips)."""
+        return [{} for _ in self.COLUMNS]
+
     def _append(self, key: str, row: Any) -> None:
         items = []
         cells = self.cells(row, range(len(self.COLUMNS)))
-        for column, cell in enumerate(cells):
+        for column, (cell, extra) in enumerate(zip(cells, self.extra_cells(row), strict=True)):
+            cell.update(extra)
             item = QStandardItem()
             item.setEditable(False)
-            values = {KEY_ROLE: key, **self.static_cell(column), **cell}
-            for role, value in values.items():
+            for role, value in {KEY_ROLE: key, **self.static_cell(column), **cell}.items():
                 if value is not None:
                     item.setData(value, role)
             items.append(item)
@@ -129,21 +143,29 @@ class KeyedTableModel(QStandardItemModel):
         self.appendRow(items)
 
     def _update(self, key: str, row: Any, columns: Sequence[int]) -> list[int]:
-        """Re-sets the roles that differ, quietly; returns the columns that changed."""
+        """Re-computes ``columns`` of ``key`` and re-sets the roles that differ; returns the columns that
+        changed."""
+        return self._set(key, zip(columns, self.cells(row, columns), strict=True))
+
+    def merge_roles(self, updates: Mapping[str, Mapping[int, Cell]]) -> None:
+        """Sets some roles of some cells (``{key: {column: {role: value}}}``), the others kept: e.g. the
+        tooltips alone, when only what they carry changed."""
+        self._announce([(k, self._set(k, cells.items())) for k, cells in updates.items() if k in self._rows])
+
+    def _set(self, key: str, cells: Iterable[tuple[int, Cell]]) -> list[int]:
         items, shown = self._items[key], self._shown[key]
         changed = []
-        self.blockSignals(True)
+        self.blockSignals(True)  # announced once for the whole batch (_announce)
         try:
-            for column, cell in zip(columns, self.cells(row, columns), strict=True):
+            for column, cell in cells:
                 before = shown[column]
-                if cell == before:
+                differ = [(role, value) for role, value in cell.items() if value != before.get(role)]
+                if not differ:
                     continue
                 item = items[column]
-                for role in before.keys() | cell.keys():
-                    value = cell.get(role)
-                    if value != before.get(role):
-                        item.setData(value, role)
-                shown[column] = cell
+                for role, value in differ:
+                    item.setData(value, role)
+                    before[role] = value
                 changed.append(column)
         finally:
             self.blockSignals(False)
@@ -197,7 +219,8 @@ class KeyedTableModel(QStandardItemModel):
         return self.COLUMNS[section]
 
     def age_seconds(self, moment: datetime | None) -> float | None:
-        return None if moment is None else (self.now() - moment).total_seconds()
+        """Seconds since ``moment`` at the batch's clock reading (``prepare``)."""
+        return None if moment is None else (self._clock - moment).total_seconds()
 
 
 class KeyedProxy(QSortFilterProxyModel):

@@ -171,7 +171,7 @@ class CensusModel(KeyedTableModel):
     def set_dropped(self, columns: tuple[str, ...]) -> None:
         """Names the columns the view hides, so that their values go into the tooltips."""
         self.dropped = tuple(c for c in self.COLUMNS if c in columns)
-        self.refresh_columns(range(len(self.COLUMNS)))
+        self._refresh_tips(self._keys)
 
     def dropped_text(self, row: CensusRow) -> str:
         return "\n".join(f"{_tr(self.TITLES[c])}: {self._display(row, c)}" for c in self.dropped)
@@ -179,22 +179,41 @@ class CensusModel(KeyedTableModel):
     def set_team_online(self, patient_id: str, names: list[str]) -> None:
         """The patient's other assigned clinicians online now (the name cell's tooltip)."""
         self.team_online.set(patient_id, names)
-        self.refresh_columns([self.COLUMNS.index("name")], [patient_id])
+        self._refresh_tips([patient_id])
 
     def set_app_presence(self, patient_id: str, online: bool | None, seen: datetime | None) -> None:
         self.app_presence[patient_id] = (online, seen)
-        self.refresh_columns(range(len(self.COLUMNS)) if "app" in self.dropped else [self.COLUMNS.index("app")],
-                             [patient_id])
+        self.refresh_columns([self.COLUMNS.index("app")], [patient_id])
+        if "app" in self.dropped:
+            self._refresh_tips([patient_id])
 
     def refresh_timed(self) -> None:
         """What follows the clock: the vitals' age, the app's "last seen", and vitals turning stale (grey)."""
-        timed = [self.COLUMNS.index("age"), self.COLUMNS.index("app")]
-        if any(c in self.dropped for c in ("age", "app")):
-            timed = range(len(self.COLUMNS))  # their values are in every cell's tooltip
-        self.refresh_columns(timed)
+        self.refresh_columns([self.COLUMNS.index("age"), self.COLUMNS.index("app")])
+        if "age" in self.dropped or "app" in self.dropped:
+            self._refresh_tips(self._keys)  # their values are in every cell's tooltip
         turned = [k for k, row in self._rows.items() if self._is_stale(row) != self._stale.get(k)]
         if turned:
             self.refresh_columns([self.COLUMNS.index(c) for c in self.VITAL_COLUMNS], turned)
+
+    def apply(self, rows: dict[str, CensusRow | None]) -> None:
+        # Tooltips carry the dropped columns' values and the alarm cell's open alerts.
+        tipped = {self.COLUMNS.index(c) for c in ("alerts", *self.dropped)}
+        retip = [k for k, row in rows.items() if row is not None and k in self._rows
+                 and tipped.intersection(self.changed_columns(self._rows[k], row))]
+        super().apply(rows)
+        self._refresh_tips(retip)
+
+    def _refresh_tips(self, keys) -> None:
+        """Re-sets the tooltips alone (a dropped column's value changed, or which columns are dropped)."""
+        if keys:
+            self.prepare()
+            self.merge_roles({k: {c: {TOOLTIP: tip} for c, tip in enumerate(self.tooltips(self._rows[k]))}
+                              for k in keys if k in self._rows})
+
+    def prepare(self) -> None:
+        super().prepare()
+        self._titles = [self.column_title(i) for i in range(len(self.COLUMNS))]
 
     def _app(self, row: CensusRow) -> tuple[bool | None, datetime | None]:
         """Online now (presence), else the newest sign of the patient: presence or data."""
@@ -218,8 +237,6 @@ class CensusModel(KeyedTableModel):
     def changed_columns(self, old: CensusRow, new: CensusRow) -> list[int]:
         columns = {c for name, shown in self.SHOWN_IN.items() if getattr(old, name) != getattr(new, name)
                    for c in shown}
-        if columns and self.dropped:
-            columns = set(self.COLUMNS)  # the tooltips carry the dropped columns' values
         return [i for i, c in enumerate(self.COLUMNS) if c in columns]
 
     def _is_stale(self, row: CensusRow) -> bool:
@@ -288,13 +305,12 @@ class CensusModel(KeyedTableModel):
     def cells(self, row: CensusRow, columns) -> list[Cell]:
         stale = self._is_stale(row)
         self._stale[row.patient_id] = stale
-        shared_tip = self.dropped_text(row) if self.dropped else ""
         out = []
         for index in columns:
             column = self.COLUMNS[index]
             text = self._display(row, column)
             cell: Cell = {DISPLAY: text, SORT: self._sort(row, column, text),
-                          ACCESSIBLE: f"{self.column_title(index)}: {text}"}
+                          ACCESSIBLE: f"{self._titles[index]}: {text}", BACKGROUND: None, FOREGROUND: None}
             if column == "alerts" and row.top_priority in PRIORITY_BG_BRUSH:
                 cell[BACKGROUND] = PRIORITY_BG_BRUSH[row.top_priority]
                 cell[FOREGROUND] = PRIORITY_FG_BRUSH.get(row.top_priority)
@@ -302,17 +318,25 @@ class CensusModel(KeyedTableModel):
                 cell[FOREGROUND] = STATUS_FG_BRUSH[row.status]
             elif stale and (column == "age" or column in self.VITAL_COLUMNS):
                 cell[FOREGROUND] = STALE_BRUSH
-            lines = [shared_tip] if shared_tip else []
-            if column == "alerts" and row.top_priority:
-                lines.insert(0, _tr("{n} open alerts, highest priority {p}").format(n=row.alert_count,
-                                                                                   p=row.top_priority))
-            if column == "name" and self.team_online.get(row.patient_id):
-                lines.insert(0, _tr("Care team online: {names}").format(
-                    names=", ".join(self.team_online[row.patient_id])))
-            if lines:
-                cell[TOOLTIP] = "\n".join(lines)
             out.append(cell)
         return out
+
+    def extra_cells(self, row: CensusRow) -> list[Cell]:
+        return [{TOOLTIP: tip} for tip in self.tooltips(row)]
+
+    def tooltips(self, row: CensusRow) -> list[str | None]:
+        """Each cell's tooltip: the dropped columns' values, and for the alarm and name cells what they
+        abbreviate (open alerts, the care team online)."""
+        shared = self.dropped_text(row) if self.dropped else ""
+        tips: list[str | None] = [shared or None] * len(self.COLUMNS)
+        if row.top_priority:
+            first = _tr("{n} open alerts, highest priority {p}").format(n=row.alert_count, p=row.top_priority)
+            tips[self.COLUMNS.index("alerts")] = "\n".join(t for t in (first, shared) if t)
+        team = self.team_online.get(row.patient_id)
+        if team:
+            first = _tr("Care team online: {names}").format(names=", ".join(team))
+            tips[self.COLUMNS.index("name")] = "\n".join(t for t in (first, shared) if t)
+        return tips
 
 
 class AlertsModel(KeyedTableModel):
@@ -352,6 +376,10 @@ class AlertsModel(KeyedTableModel):
             text += _tr(" (sending…)")
         return text
 
+    def prepare(self) -> None:
+        super().prepare()
+        self._titles = [self.column_title(i) for i in range(len(self.COLUMNS))]
+
     def refresh_team(self, patient_id: str | None = None) -> None:
         """The clinicians online changed, for ``patient_id`` or all: the patient cells' tooltips."""
         keys = None if patient_id is None else [k for k, r in self._rows.items() if r.patient_id == patient_id]
@@ -389,7 +417,8 @@ class AlertsModel(KeyedTableModel):
                 sort = stamp
             else:
                 sort = text
-            cell: Cell = {DISPLAY: text, SORT: sort, ACCESSIBLE: f"{self.column_title(index)}: {text}"}
+            cell: Cell = {DISPLAY: text, SORT: sort, ACCESSIBLE: f"{self._titles[index]}: {text}",
+                          BACKGROUND: None, FOREGROUND: None, FONT: None, TOOLTIP: None}
             if column == "priority" and p in PRIORITY_BG_BRUSH:
                 cell[BACKGROUND] = PRIORITY_BG_BRUSH[p] if active else DIM_PRIORITY_BG_BRUSH[p]
                 cell[FOREGROUND] = PRIORITY_FG_BRUSH[p] if active else ACKNOWLEDGED_PRIORITY_FG

@@ -189,12 +189,13 @@ class CensusModel(KeyedTableModel):
 
     def refresh_timed(self) -> None:
         """What follows the clock: the vitals' age, the app's "last seen", and vitals turning stale (grey)."""
-        self.refresh_columns([self.COLUMNS.index("age"), self.COLUMNS.index("app")])
-        if "age" in self.dropped or "app" in self.dropped:
-            self._refresh_tips(self._keys)  # their values are in every cell's tooltip
+        self.prepare()
         turned = [k for k, row in self._rows.items() if self._is_stale(row) != self._stale.get(k)]
+        self.refresh_columns([self.COLUMNS.index("age"), self.COLUMNS.index("app")])
         if turned:
             self.refresh_columns([self.COLUMNS.index(c) for c in self.VITAL_COLUMNS], turned)
+        if "age" in self.dropped or "app" in self.dropped:
+            self._refresh_tips(self._keys)  # their values are in every cell's tooltip
 
     def apply(self, rows: dict[str, CensusRow | None]) -> None:
         # Tooltips carry the dropped columns' values and the alarm cell's open alerts.

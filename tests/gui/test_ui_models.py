@@ -159,3 +159,46 @@ def test_proxies_filter_on_the_patient_name(qapp, store):
     aproxy.setFilterFixedString("ann")
     assert aproxy.rowCount() == 0
     assert alerts.index(0, 0).data(Qt.ItemDataRole.DisplayRole) == "* LOW"
+
+
+def test_a_vitals_tick_redraws_without_re_sorting_and_an_alert_re_sorts(qapp, store):
+    model = census(store)
+    proxy = census_proxy(model)
+    layouts = []
+    proxy.layoutChanged.connect(lambda *_: layouts.append(1))
+    refresh(model, store, store.apply_batch({"vitals": [vital(3, "p1", 99, NOW), vital(4, "p2", 101, NOW)]}))
+    hr = CensusModel.COLUMNS.index("heart_rate")
+    assert proxy.index(proxy.row_of("p1"), hr).data() == "99" and not layouts
+    refresh(model, store, store.apply_batch({"alerts": [alert("a2", "p1", "high")]}))
+    assert layouts and proxy.key_at(0) == "p1"
+
+
+def test_vitals_turn_grey_when_they_grow_stale_with_the_clock(qapp, store):
+    clock = [NOW]
+    model = CensusModel(now=lambda: clock[0])
+    model.reset(read_side.census_rows(store, None, PROVIDER))
+    row = model.keys().index("p1")
+    hr = model.index(row, CensusModel.COLUMNS.index("heart_rate"))
+    assert hr.data(Qt.ItemDataRole.ForegroundRole) is None
+    clock[0] = NOW + timedelta(hours=2)
+    model.refresh_timed()
+    assert hr.data(Qt.ItemDataRole.ForegroundRole).color().name() == "#b0b0b0"
+    assert model.index(row, CensusModel.COLUMNS.index("age")).data() == "2 h 5 min"
+
+
+def test_re_measuring_one_column_keeps_the_others_widths(qapp, store):
+    from PySide6.QtWidgets import QTableView
+
+    from tjv_desktop.ui.tables import ColumnDropper
+
+    view = QTableView()
+    view.setModel(census_proxy(census(store)))
+    view.resize(2000, 400)
+    dropper = ColumnDropper(view, CensusModel.COLUMNS, CensusModel.DROP_PRIORITY)
+    dropper.measure()
+    before = dict(dropper.widths)
+    dropper.widths["name"] = 1  # as if measured long ago: only a full measure re-reads it
+    dropper.measure(("alerts",))
+    assert dropper.widths["name"] == 1 and dropper.widths["alerts"] == before["alerts"]
+    dropper.measure()
+    assert dropper.widths == before

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePol
 from ..domain.alarms import AlarmEvent, AlarmStatus, AlarmSystem, ShownAlarm
 from ..domain.alerts import PRIORITIES, VISUAL, AlertState, Priority
 from .audio import AlarmAudio
+from .theme import restyle
 
 DARK = "#1e1e1e"
 MAIN_FONT_PT = 24
@@ -272,8 +273,7 @@ class AlarmBar(QWidget):
             label.setAccessibleDescription(self.tr("{waiting} waiting, {responded} acknowledged").format(
                 waiting=waiting, responded=count - waiting))
             colours = (coding.colour, coding.text_colour) if count else ("#3a3a3a", "#bdbdbd")
-            label.setStyleSheet(f"background: {colours[0]}; color: {colours[1]}; padding: 4px 12px;"
-                                " border-radius: 4px;")
+            restyle(label, f"background: {colours[0]}; color: {colours[1]}; padding: 4px 12px; border-radius: 4px;")
 
     def _render_pause(self, status: AlarmStatus) -> None:
         remaining = _clock_text(status.pause_remaining or 0)
@@ -282,8 +282,7 @@ class AlarmBar(QWidget):
         elif status.inactivation == "alarm_paused":
             self.pause_label.setText(self.tr("ALARM PAUSED {time}").format(time=remaining))
         self.pause_label.setVisible(status.inactivation != "none")
-        self.pause_label.setStyleSheet("background: #ffffff; color: #000000; padding: 4px 10px;"
-                                       " border: 3px solid #000000;")
+        restyle(self.pause_label, "background: #ffffff; color: #000000; padding: 4px 10px; border: 3px solid #000000;")
         audio_text = self.tr("Resume audio") if status.inactivation == "audio_paused" else self.tr("Audio pause")
         alarm_text = self.tr("Resume alarms") if status.inactivation == "alarm_paused" else self.tr("Alarm pause")
         for button, text in ((self.audio_button, audio_text), (self.alarm_button, alarm_text)):
@@ -314,8 +313,8 @@ class AlarmBar(QWidget):
         if technical.since is not None:
             text += " " + self.tr("for {time}").format(time=_clock_text(now - technical.since))
         self.technical_label.setText(text)
-        self.technical_label.setStyleSheet(f"background: {coding.colour}; color: {coding.text_colour};"
-                                           " padding: 4px 10px; border-radius: 4px;")
+        restyle(self.technical_label, f"background: {coding.colour}; color: {coding.text_colour};"
+                                      " padding: 4px 10px; border-radius: 4px;")
 
     # -- flashing --------------------------------------------------------------------------------
 
@@ -352,5 +351,5 @@ class AlarmBar(QWidget):
 
     def _paint_panel(self) -> None:
         background, text = self._top_style if self.is_lit else (self.idle_colour, "#ffffff")
-        self.panel.setStyleSheet(f"#alarmPanel {{ background: {background}; }}"
-                                 f" #alarmPanel QLabel {{ color: {text}; background: transparent; }}")
+        restyle(self.panel, f"#alarmPanel {{ background: {background}; }}"
+                            f" #alarmPanel QLabel {{ color: {text}; background: transparent; }}")

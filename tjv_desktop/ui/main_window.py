@@ -51,7 +51,7 @@ from .lock_screen import IdleWatcher, LockScreen
 from .models import AlertsModel, CensusModel, age_text, alerts_proxy, census_proxy
 from .patient_detail import PatientDetail
 from .tables import AlarmColourDelegate, AlertsView, ColumnDropper, make_table
-from .theme import NIGHT, STANDARD, Theme, apply_theme
+from .theme import NIGHT, STANDARD, Theme, apply_theme, restyle
 
 log = logging.getLogger(__name__)
 
@@ -163,6 +163,10 @@ class MainWindow(QMainWindow):
         a_header.setSectionResizeMode(AlertsModel.COLUMNS.index("message"), QHeaderView.ResizeMode.Stretch)
         self._fitted_rows = (-1, -1)
         self.alerts_title = QLabel(central)
+        title_font = QFont()
+        title_font.setPointSize(15)
+        title_font.setBold(True)
+        self.alerts_title.setFont(title_font)
         self.ack_button = self._button(_tr("Acknowledge (A / Ctrl+K)"), self.acknowledge_selected)
         self.accept_button = self._button(_tr("Accept responsibility (Ctrl+Shift+T)"),
                                           lambda: self.command_selected("accept"))
@@ -334,6 +338,12 @@ class MainWindow(QMainWindow):
         self.apply_view(await self.engine.view_update(changes, self.selected_patient))
 
     def apply_view(self, update: ViewUpdate) -> None:
+        # The alarm bar hears the alerts and the patients' names: re-evaluated when either changed, not on
+        # every vitals tick.
+        alarm_inputs = bool(update.alerts) or any(
+            (row is None) != (self.census_model.row(key) is None)
+            or (row is not None and row.name != self.census_model.row(key).name)
+            for key, row in update.census.items())
         if update.census:
             self.census_model.apply(update.census)
         if update.alerts:
@@ -352,24 +362,28 @@ class MainWindow(QMainWindow):
                 self.detail.set_messages(update.messages)
             if update.care_plans is not None:
                 self.detail.set_care_plans(update.care_plans)
-        self._after_update()
+        self._after_update(alarm_inputs)
 
     def _fit_columns(self) -> None:
         """Sizes columns to their contents when the row counts changed (rare), never per update."""
         counts = (self.census_model.rowCount(), self.alerts_model.rowCount())
         if counts != self._fitted_rows:
+            # New alerts change only the census's alarm column (measuring all of it took 30-80 ms in the
+            # 50-alert burst of benchmarks/ui_frame_time.py); new patients, every column.
+            patients_changed = counts[0] != self._fitted_rows[0]
             self._fitted_rows = counts
-            self.census_columns.measure()
+            self.census_columns.measure(None if patients_changed else ("alerts",))
             message = AlertsModel.COLUMNS.index("message")
             for column in range(len(AlertsModel.COLUMNS)):
                 if column != message:
                     self.alerts_view.resizeColumnToContents(column)
 
-    def _after_update(self) -> None:
+    def _after_update(self, alarm_inputs: bool = True) -> None:
         self._fit_columns()
         self._size_alerts_to_rows()
-        names = {r.patient_id: r.name for r in self.census_model.rows()}
-        self.alarm_bar.update_alerts([r.alert() for r in self.alerts_model.rows()], names)
+        if alarm_inputs:
+            names = {r.patient_id: r.name for r in self.census_model.rows()}
+            self.alarm_bar.update_alerts([r.alert() for r in self.alerts_model.rows()], names)
         if self.alerts_view.selectionModel().currentIndex().row() < 0 and self.alerts_proxy.rowCount():
             self.select_alert_row(0)
         self._update_titles()
@@ -565,7 +579,7 @@ class MainWindow(QMainWindow):
         return None if self.last_data_at is None else (self.now() - self.last_data_at).total_seconds()
 
     def _on_tick(self) -> None:
-        self.census_model.refresh_column(CensusModel.COLUMNS.index("age"))
+        self.census_model.refresh_timed()
         self.alerts_model.refresh_column(AlertsModel.COLUMNS.index("raised"))
         self._render_status()
 
@@ -581,7 +595,7 @@ class MainWindow(QMainWindow):
                 age=age_text(age) if age is not None else _tr("of unknown age"), state=state)
             colour = "#b71c1c" if self.link_state is not LinkState.CONNECTING else "#8d6e00"
         self.connection_label.setText(text)
-        self.connection_label.setStyleSheet(f"QLabel {{ background: {colour}; color: white; padding: 2px 8px; }}")
+        restyle(self.connection_label, f"QLabel {{ background: {colour}; color: white; padding: 2px 8px; }}")
         self.alarm_bar.set_technical(self.lost_since, None if connected else self.data_age_seconds())
 
     # -- collaboration (issue 6): one hook, so the window itself knows nothing of sessions ----------
@@ -698,10 +712,6 @@ class MainWindow(QMainWindow):
         unanswered = sum(1 for r in model.rows() if needs_response(r.state))
         self.alerts_title.setText(_tr("{title}: {n} ({u} awaiting response)").format(
             title=title, n=model.rowCount(), u=unanswered))
-        font = QFont()
-        font.setPointSize(15)
-        font.setBold(True)
-        self.alerts_title.setFont(font)
 
     def show_health(self) -> HealthPanel | None:
         """The connection health panel (Ctrl+Shift+H), once ``health_launcher.set_health`` was called."""

@@ -1,25 +1,30 @@
 """Qt item models of the census and of the alerts, updated only for the keys a change-set names.
 
-Models hold rows keyed by id (see ``readers`` for how rows are read). ``apply(rows)`` takes
-``{key: row | None}``: a known key is redrawn (``dataChanged`` on that row only), a new key is inserted,
-None (or an alert that closed, in active mode) removes the row. Sorting and the name filter live in the
-proxies; the default census order is worst first: highest alert priority, then NEWS2, then name.
+Models hold rows keyed by id (``sync/read_side.py`` computes them; ``keyed_model`` holds their cells).
+``apply(rows)`` takes ``{key: row | None}``: a known key's changed cells are redrawn (``dataChanged`` on
+that row only), a new key is inserted, None (or an alert that closed, in active mode) removes the row.
+Sorting and the name filter live in the proxies; the default census order is worst first: highest alert
+priority, then NEWS2, then name. Cells are computed when their row changes; what follows the clock (ages,
+stale vitals) is re-computed by ``refresh_timed``/``refresh_column`` once a second.
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QCoreApplication, QModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from tjv_desktop.domain.alerts import VISUAL, Priority, marker, needs_response, worst_first
 from tjv_desktop.sync.views import AlertRow, CensusRow
 
-SORT_ROLE = Qt.ItemDataRole.UserRole + 1
-KEY_ROLE = Qt.ItemDataRole.UserRole + 2
+from .keyed_model import KEY_ROLE, SORT_ROLE, Cell, KeyedProxy, KeyedTableModel, sort_text
+
+__all__ = ["KEY_ROLE", "SORT_ROLE", "AlertsModel", "CensusModel", "KeyedProxy", "age_text", "alerts_proxy",
+           "census_proxy", "columns_to_drop"]
 
 # The IEC 60601-1-8 colours of domain.alerts.VISUAL (the alarm bar's too); the asterisks carry the
 # priority for those who cannot tell the colours apart.
@@ -78,108 +83,46 @@ def _num(value: Any, digits: int = 0) -> str:
         return str(value)
 
 
-class KeyedTableModel(QAbstractTableModel):
-    """Rows keyed by id, in arrival order; subclasses say what each column shows."""
+DISPLAY, SORT, TOOLTIP = Qt.ItemDataRole.DisplayRole, SORT_ROLE, Qt.ItemDataRole.ToolTipRole
+FOREGROUND, BACKGROUND = Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.BackgroundRole
+FONT, ALIGN, ACCESSIBLE = Qt.ItemDataRole.FontRole, Qt.ItemDataRole.TextAlignmentRole, Qt.ItemDataRole.AccessibleTextRole
 
-    COLUMNS: tuple[str, ...] = ()
 
-    def __init__(self, parent=None, now=lambda: datetime.now(UTC)):
-        super().__init__(parent)
-        self._keys: list[str] = []
-        self._rows: dict[str, dict] = {}
-        self.now = now
+def _bold() -> QFont:
+    font = QFont()
+    font.setBold(True)
+    return font
 
-    # --- updates ------------------------------------------------------------------------------------
 
-    def keep(self, row: dict) -> bool:
-        return True
+def _brushes(colours: Mapping[str, QColor]) -> dict[str, QBrush]:
+    return {k: QBrush(c) for k, c in colours.items()}
 
-    def reset(self, rows: dict[str, dict | None]) -> None:
-        self.beginResetModel()
-        self._keys = [k for k, r in rows.items() if r is not None and self.keep(r)]
-        self._rows = {k: rows[k] for k in self._keys}
-        self.endResetModel()
 
-    def apply(self, rows: dict[str, dict | None]) -> None:
-        """Redraws, inserts or removes exactly the rows named.
+PRIORITY_BG_BRUSH, PRIORITY_FG_BRUSH = _brushes(PRIORITY_BG), _brushes(PRIORITY_FG)
+DIM_PRIORITY_BG_BRUSH = {p: QBrush(c.darker(250)) for p, c in PRIORITY_BG.items()}
+STATUS_FG_BRUSH = _brushes(STATUS_FG)
+STALE_BRUSH, ACKNOWLEDGED_PRIORITY_FG = QBrush(STALE_FG), QBrush(QColor("#e0e0e0"))
 
-        Redraws are announced with ONE dataChanged spanning the updated rows: a sorting proxy re-sorts on
-        every dataChanged, so one signal per row made a 200-patient vitals tick cost 200 full re-sorts
-        (seconds of frozen window, measured by benchmarks/ui_frame_time.py)."""
-        last = len(self.COLUMNS) - 1
-        updated: list[str] = []
-        for key, row in rows.items():
-            present = key in self._rows
-            if row is None or not self.keep(row):
-                if present:
-                    index = self._keys.index(key)
-                    self.beginRemoveRows(QModelIndex(), index, index)
-                    del self._keys[index]
-                    del self._rows[key]
-                    self.endRemoveRows()
-            elif present:
-                self._rows[key] = row
-                updated.append(key)
+
+class TeamOnline(dict):
+    """Patient id -> their other clinicians online now, shared by the census (name tooltips) and the
+    alerts models (patient tooltips); ``set`` tells each model that shows it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._listeners: list[weakref.WeakMethod] = []
+
+    def listen(self, method) -> None:
+        self._listeners.append(weakref.WeakMethod(method))
+
+    def set(self, patient_id: str, names: list[str]) -> None:
+        self[patient_id] = list(names)
+        for ref in list(self._listeners):
+            method = ref()
+            if method is None:
+                self._listeners.remove(ref)
             else:
-                self.beginInsertRows(QModelIndex(), len(self._keys), len(self._keys))
-                self._keys.append(key)
-                self._rows[key] = row
-                self.endInsertRows()
-        positions = {key: i for i, key in enumerate(self._keys)}
-        indices = [positions[key] for key in updated if key in positions]
-        if indices:
-            self.dataChanged.emit(self.index(min(indices), 0), self.index(max(indices), last))
-
-    def refresh_column(self, column: int) -> None:
-        """Redraws one column (ages grow with the clock; nothing is re-read)."""
-        if self._keys:
-            self.dataChanged.emit(self.index(0, column), self.index(len(self._keys) - 1, column),
-                                  [Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ForegroundRole])
-
-    # --- reads --------------------------------------------------------------------------------------
-
-    def row(self, key: str) -> Any | None:
-        return self._rows.get(key)
-
-    def row_at(self, index: int) -> Any:
-        return self._rows[self._keys[index]]
-
-    def key_at(self, index: int) -> str:
-        return self._keys[index]
-
-    def keys(self) -> list[str]:
-        return list(self._keys)
-
-    def rows(self) -> list[Any]:
-        return [self._rows[k] for k in self._keys]
-
-    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self._keys)
-
-    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.column_title(section)
-        return None
-
-    def column_title(self, section: int) -> str:
-        return self.COLUMNS[section]
-
-    def age_seconds(self, moment: datetime | None) -> float | None:
-        return None if moment is None else (self.now() - moment).total_seconds()
-
-    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid():
-            return None
-        row = self.row_at(index.row())
-        if role == KEY_ROLE:
-            return self.key_at(index.row())
-        return self.cell(row, self.COLUMNS[index.column()], role)
-
-    def cell(self, row: dict, column: str, role: int) -> Any:
-        raise NotImplementedError
+                method(patient_id)
 
 
 class CensusModel(KeyedTableModel):
@@ -206,35 +149,72 @@ class CensusModel(KeyedTableModel):
                      "pain_score": 5, "procedure": 6}
     UNITS = {"heart_rate": "/min", "spo2": "%", "respiratory_rate": "/min", "temperature": "°C", "bp": "mmHg",
              "pain_score": "/10"}
+    # Which columns show which field of a CensusRow (a change re-computes only those; the alarm column
+    # sorts by NEWS2 and name too).
+    SHOWN_IN = {"top_priority": ("alerts",), "alert_count": ("alerts",), "unanswered": ("alerts",),
+                "news2": ("alerts", "news2"), "name": ("alerts", "name"), "procedure": ("procedure",),
+                "side": ("procedure",), "pod": ("procedure",), "status": ("status",), "vitals": VITAL_COLUMNS,
+                "measured_at": ("age", *VITAL_COLUMNS), "unread": ("unread",), "last_seen": ("app",),
+                "app_online": ("app",), "patient_id": COLUMNS}
+    BOLD = ("alerts", "name", "news2")
+    LEFT = ("name", "procedure", "status")
 
     def __init__(self, parent=None, now=lambda: datetime.now(UTC)):
         super().__init__(parent, now)
         self.dropped: tuple[str, ...] = ()
         # Care team (issue 16): the patient app's presence and the colleagues online, fed by the window.
         self.app_presence: dict[str, tuple[bool | None, datetime | None]] = {}
-        self.team_online: dict[str, list[str]] = {}
+        self.team_online = TeamOnline()
+        self._stale: dict[str, bool] = {}
+        self._bold = _bold()
 
     def set_dropped(self, columns: tuple[str, ...]) -> None:
         """Names the columns the view hides, so that their values go into the tooltips."""
         self.dropped = tuple(c for c in self.COLUMNS if c in columns)
+        self._refresh_tips(self._keys)
 
     def dropped_text(self, row: CensusRow) -> str:
         return "\n".join(f"{_tr(self.TITLES[c])}: {self._display(row, c)}" for c in self.dropped)
 
     def set_team_online(self, patient_id: str, names: list[str]) -> None:
         """The patient's other assigned clinicians online now (the name cell's tooltip)."""
-        self.team_online[patient_id] = list(names)
-        if patient_id in self._rows:
-            row = self._keys.index(patient_id)
-            column = self.COLUMNS.index("name")
-            self.dataChanged.emit(self.index(row, column), self.index(row, column))
+        self.team_online.set(patient_id, names)
+        self._refresh_tips([patient_id])
 
     def set_app_presence(self, patient_id: str, online: bool | None, seen: datetime | None) -> None:
         self.app_presence[patient_id] = (online, seen)
-        if patient_id in self._rows:
-            row = self._keys.index(patient_id)
-            column = self.COLUMNS.index("app")
-            self.dataChanged.emit(self.index(row, column), self.index(row, column))
+        self.refresh_columns([self.COLUMNS.index("app")], [patient_id])
+        if "app" in self.dropped:
+            self._refresh_tips([patient_id])
+
+    def refresh_timed(self) -> None:
+        """What follows the clock: the vitals' age, the app's "last seen", and vitals turning stale (grey)."""
+        self.prepare()
+        turned = [k for k, row in self._rows.items() if self._is_stale(row) != self._stale.get(k)]
+        self.refresh_columns([self.COLUMNS.index("age"), self.COLUMNS.index("app")])
+        if turned:
+            self.refresh_columns([self.COLUMNS.index(c) for c in self.VITAL_COLUMNS], turned)
+        if "age" in self.dropped or "app" in self.dropped:
+            self._refresh_tips(self._keys)  # their values are in every cell's tooltip
+
+    def apply(self, rows: dict[str, CensusRow | None]) -> None:
+        # Tooltips carry the dropped columns' values and the alarm cell's open alerts.
+        tipped = {self.COLUMNS.index(c) for c in ("alerts", *self.dropped)}
+        retip = [k for k, row in rows.items() if row is not None and k in self._rows
+                 and tipped.intersection(self.changed_columns(self._rows[k], row))]
+        super().apply(rows)
+        self._refresh_tips(retip)
+
+    def _refresh_tips(self, keys) -> None:
+        """Re-sets the tooltips alone (a dropped column's value changed, or which columns are dropped)."""
+        if keys:
+            self.prepare()
+            self.merge_roles({k: {c: {TOOLTIP: tip} for c, tip in enumerate(self.tooltips(self._rows[k]))}
+                              for k in keys if k in self._rows})
+
+    def prepare(self) -> None:
+        super().prepare()
+        self._titles = [self.column_title(i) for i in range(len(self.COLUMNS))]
 
     def _app(self, row: CensusRow) -> tuple[bool | None, datetime | None]:
         """Online now (presence), else the newest sign of the patient: presence or data."""
@@ -251,9 +231,18 @@ class CensusModel(KeyedTableModel):
     def column_title(self, section: int) -> str:
         return _tr(self.TITLES[self.COLUMNS[section]])
 
-    def sort_key(self, row: CensusRow) -> tuple:
+    def sort_key(self, row: CensusRow) -> str:
         news2 = row.news2
-        return (worst_first(row.top_priority), -(news2 if news2 is not None else -1), row.name.casefold())
+        return sort_text(worst_first(row.top_priority), -(news2 if news2 is not None else -1), row.name.casefold())
+
+    def changed_columns(self, old: CensusRow, new: CensusRow) -> list[int]:
+        columns = {c for name, shown in self.SHOWN_IN.items() if getattr(old, name) != getattr(new, name)
+                   for c in shown}
+        return [i for i, c in enumerate(self.COLUMNS) if c in columns]
+
+    def _is_stale(self, row: CensusRow) -> bool:
+        age = self.age_seconds(row.measured_at)
+        return age is None or age > STALE_VITALS_SECONDS
 
     def _display(self, row: CensusRow, column: str) -> str:
         vitals = row.vitals
@@ -289,54 +278,66 @@ class CensusModel(KeyedTableModel):
             return _tr("last seen {age} ago").format(age=age_text(self.age_seconds(seen))) if seen else "–"
         return _num(vitals.get(column))
 
-    def cell(self, row: CensusRow, column: str, role: int) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(row, column)
-        if role == SORT_ROLE:
-            if column == "alerts":
-                return self.sort_key(row)
-            if column == "name":
-                return row.name.casefold()
-            if column == "news2":
-                return row.news2 if row.news2 is not None else -1
-            if column == "age":
-                age = self.age_seconds(row.measured_at)
-                return age if age is not None else float("inf")
-            if column == "unread":
-                return row.unread
-            if column == "app":
-                online, seen = self._app(row)
-                age = self.age_seconds(seen)
-                return -1 if online else (age if age is not None else float("inf"))
-            return self._display(row, column)
-        if role == Qt.ItemDataRole.BackgroundRole and column == "alerts" and row.top_priority in PRIORITY_BG:
-            return QBrush(PRIORITY_BG[row.top_priority])
-        if role == Qt.ItemDataRole.ForegroundRole:
-            if column == "alerts" and row.top_priority in PRIORITY_FG:
-                return QBrush(PRIORITY_FG[row.top_priority])
-            if column == "status" and row.status in STATUS_FG:
-                return QBrush(STATUS_FG[row.status])
+    def _sort(self, row: CensusRow, column: str, text: str) -> Any:
+        if column == "alerts":
+            return self.sort_key(row)
+        if column == "name":
+            return row.name.casefold()
+        if column == "news2":
+            return float(row.news2) if row.news2 is not None else -1.0
+        if column == "age":
             age = self.age_seconds(row.measured_at)
-            if column in self.VITAL_COLUMNS + ("age",) and (age is None or age > STALE_VITALS_SECONDS):
-                return QBrush(STALE_FG)
-        if role == Qt.ItemDataRole.FontRole and column in ("alerts", "name", "news2"):
-            font = QFont()
-            font.setBold(True)
-            return font
-        if role == Qt.ItemDataRole.TextAlignmentRole and column not in ("name", "procedure", "status"):
-            return int(Qt.AlignmentFlag.AlignCenter)
-        if role == Qt.ItemDataRole.AccessibleTextRole:
-            return f"{self.column_title(self.COLUMNS.index(column))}: {self._display(row, column)}"
-        if role == Qt.ItemDataRole.ToolTipRole:
-            lines = [self.dropped_text(row)] if self.dropped else []
-            if column == "alerts" and row.top_priority:
-                lines.insert(0, _tr("{n} open alerts, highest priority {p}").format(n=row.alert_count,
-                                                                                   p=row.top_priority))
-            if column == "name" and self.team_online.get(row.patient_id):
-                lines.insert(0, _tr("Care team online: {names}").format(
-                    names=", ".join(self.team_online[row.patient_id])))
-            return "\n".join(lines) or None
-        return None
+            return age if age is not None else float("inf")
+        if column == "unread":
+            return float(row.unread)
+        if column == "app":
+            online, seen = self._app(row)
+            age = self.age_seconds(seen)
+            return -1.0 if online else (age if age is not None else float("inf"))
+        return text
+
+    def static_cell(self, column: int) -> Cell:
+        name = self.COLUMNS[column]
+        cell: Cell = {} if name in self.LEFT else {ALIGN: int(Qt.AlignmentFlag.AlignCenter)}
+        if name in self.BOLD:
+            cell[FONT] = self._bold
+        return cell
+
+    def cells(self, row: CensusRow, columns) -> list[Cell]:
+        stale = self._is_stale(row)
+        self._stale[row.patient_id] = stale
+        out = []
+        for index in columns:
+            column = self.COLUMNS[index]
+            text = self._display(row, column)
+            cell: Cell = {DISPLAY: text, SORT: self._sort(row, column, text),
+                          ACCESSIBLE: f"{self._titles[index]}: {text}", BACKGROUND: None, FOREGROUND: None}
+            if column == "alerts" and row.top_priority in PRIORITY_BG_BRUSH:
+                cell[BACKGROUND] = PRIORITY_BG_BRUSH[row.top_priority]
+                cell[FOREGROUND] = PRIORITY_FG_BRUSH.get(row.top_priority)
+            elif column == "status" and row.status in STATUS_FG_BRUSH:
+                cell[FOREGROUND] = STATUS_FG_BRUSH[row.status]
+            elif stale and (column == "age" or column in self.VITAL_COLUMNS):
+                cell[FOREGROUND] = STALE_BRUSH
+            out.append(cell)
+        return out
+
+    def extra_cells(self, row: CensusRow) -> list[Cell]:
+        return [{TOOLTIP: tip} for tip in self.tooltips(row)]
+
+    def tooltips(self, row: CensusRow) -> list[str | None]:
+        """Each cell's tooltip: the dropped columns' values, and for the alarm and name cells what they
+        abbreviate (open alerts, the care team online)."""
+        shared = self.dropped_text(row) if self.dropped else ""
+        tips: list[str | None] = [shared or None] * len(self.COLUMNS)
+        if row.top_priority:
+            first = _tr("{n} open alerts, highest priority {p}").format(n=row.alert_count, p=row.top_priority)
+            tips[self.COLUMNS.index("alerts")] = "\n".join(t for t in (first, shared) if t)
+        team = self.team_online.get(row.patient_id)
+        if team:
+            first = _tr("Care team online: {names}").format(names=", ".join(team))
+            tips[self.COLUMNS.index("name")] = "\n".join(t for t in (first, shared) if t)
+        return tips
 
 
 class AlertsModel(KeyedTableModel):
@@ -349,8 +350,20 @@ class AlertsModel(KeyedTableModel):
     def __init__(self, parent=None, now=lambda: datetime.now(UTC), history: bool = False):
         super().__init__(parent, now)
         self.history = history
-        # Care team (issue 16): patient -> their clinicians online now (the census model's, shared).
-        self.team_online: dict[str, list[str]] = {}
+        self._team_online: Mapping[str, list[str]] = {}
+        self._bold = _bold()
+
+    @property
+    def team_online(self) -> Mapping[str, list[str]]:
+        """Care team (issue 16): patient -> their clinicians online now (the census model's, shared)."""
+        return self._team_online
+
+    @team_online.setter
+    def team_online(self, team: Mapping[str, list[str]]) -> None:
+        self._team_online = team
+        if isinstance(team, TeamOnline):
+            team.listen(self.refresh_team)
+        self.refresh_team()
 
     def keep(self, row: AlertRow) -> bool:
         return self.history or row.is_open
@@ -363,6 +376,15 @@ class AlertsModel(KeyedTableModel):
         if row.pending_action_id:
             text += _tr(" (sending…)")
         return text
+
+    def prepare(self) -> None:
+        super().prepare()
+        self._titles = [self.column_title(i) for i in range(len(self.COLUMNS))]
+
+    def refresh_team(self, patient_id: str | None = None) -> None:
+        """The clinicians online changed, for ``patient_id`` or all: the patient cells' tooltips."""
+        keys = None if patient_id is None else [k for k, r in self._rows.items() if r.patient_id == patient_id]
+        self.refresh_columns([self.COLUMNS.index("patient")], keys)
 
     def _display(self, row: AlertRow, column: str) -> str:
         if column == "priority":
@@ -381,70 +403,38 @@ class AlertsModel(KeyedTableModel):
             return self.state_text(row)
         return ""
 
-    def cell(self, row: AlertRow, column: str, role: int) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(row, column)
-        if role == SORT_ROLE:
-            stamp = -row.raised_at.timestamp() if row.raised_at else 0.0
-            if column == "priority":
-                return (worst_first(row.priority), not row.needs_response, stamp)
-            if column == "raised":
-                return stamp
-            return self._display(row, column)
+    def cells(self, row: AlertRow, columns) -> list[Cell]:
+        stamp = -row.raised_at.timestamp() if row.raised_at else 0.0
         p = row.priority
         # Still waiting for a response (domain.alerts.needs_response): full colour and bold.
         active = needs_response(row.state)
-        if role == Qt.ItemDataRole.BackgroundRole and column == "priority" and p in PRIORITY_BG:
-            return QBrush(PRIORITY_BG[p] if active else PRIORITY_BG[p].darker(250))
-        if role == Qt.ItemDataRole.ForegroundRole:
-            if column == "priority" and p in PRIORITY_FG:
-                return QBrush(PRIORITY_FG[p] if active else QColor("#e0e0e0"))
-            if not active:
-                return QBrush(STALE_FG)
-        if role == Qt.ItemDataRole.FontRole and active:
-            font = QFont()
-            font.setBold(True)
-            return font
-        if role == Qt.ItemDataRole.AccessibleTextRole:
-            return f"{self.column_title(self.COLUMNS.index(column))}: {self._display(row, column)}"
-        if role == Qt.ItemDataRole.ToolTipRole and column == "patient" and row.row.get("patient_id"):
-            # Escalated or not, whether the patient's other clinicians (the alert's first recipients when
-            # it reached this station by escalation) are online now.
-            names = self.team_online.get(row.patient_id)
-            if names:
-                return _tr("Care team online: {names}").format(names=", ".join(names))
-            return _tr("None of this patient's other clinicians is online")
-        return None
-
-
-class KeyedProxy(QSortFilterProxyModel):
-    """Sorts by SORT_ROLE (tuples compare) and filters on one column's text, case-insensitively."""
-
-    def __init__(self, source: KeyedTableModel, filter_column: int, sort_column: int, parent=None):
-        super().__init__(parent)
-        self.setSourceModel(source)
-        self.setSortRole(SORT_ROLE)
-        self.setDynamicSortFilter(True)
-        self.setFilterKeyColumn(filter_column)
-        self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.sort(sort_column, Qt.SortOrder.AscendingOrder)
-
-    def lessThan(self, left, right) -> bool:
-        a, b = left.data(SORT_ROLE), right.data(SORT_ROLE)
-        try:
-            return a < b
-        except TypeError:
-            return str(a) < str(b)
-
-    def key_at(self, row: int) -> str | None:
-        index = self.index(row, 0)
-        return index.data(KEY_ROLE) if index.isValid() else None
-
-    def row_of(self, key: str) -> int | None:
-        source: KeyedTableModel = self.sourceModel()
-        if source.row(key) is None:
-            return None
-        return self.mapFromSource(source.index(source.keys().index(key), 0)).row()
+        out = []
+        for index in columns:
+            column = self.COLUMNS[index]
+            text = self._display(row, column)
+            if column == "priority":
+                sort: Any = sort_text(worst_first(p), not row.needs_response, stamp)
+            elif column == "raised":
+                sort = stamp
+            else:
+                sort = text
+            cell: Cell = {DISPLAY: text, SORT: sort, ACCESSIBLE: f"{self._titles[index]}: {text}",
+                          BACKGROUND: None, FOREGROUND: None, FONT: None, TOOLTIP: None}
+            if column == "priority" and p in PRIORITY_BG_BRUSH:
+                cell[BACKGROUND] = PRIORITY_BG_BRUSH[p] if active else DIM_PRIORITY_BG_BRUSH[p]
+                cell[FOREGROUND] = PRIORITY_FG_BRUSH[p] if active else ACKNOWLEDGED_PRIORITY_FG
+            elif not active:
+                cell[FOREGROUND] = STALE_BRUSH
+            if active:
+                cell[FONT] = self._bold
+            if column == "patient" and row.row.get("patient_id"):
+                # Escalated or not, whether the patient's other clinicians (the alert's first recipients
+                # when it reached this station by escalation) are online now.
+                names = self.team_online.get(row.patient_id)
+                cell[TOOLTIP] = (_tr("Care team online: {names}").format(names=", ".join(names)) if names
+                                 else _tr("None of this patient's other clinicians is online"))
+            out.append(cell)
+        return out
 
 
 def census_proxy(model: CensusModel, parent=None) -> KeyedProxy:

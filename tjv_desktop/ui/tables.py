@@ -105,15 +105,18 @@ class ColumnDropper(QObject):
         self.dropped: tuple[str, ...] = ()
         view.installEventFilter(self)
 
-    def measure(self) -> None:
+    def measure(self, columns: tuple[str, ...] | None = None) -> None:
+        """Re-measures ``columns`` (all by default; the others keep their last widths)."""
         header = self.view.horizontalHeader()
-        widths = {}
+        widths = dict(self.widths)
         for c, name in enumerate(self.columns):
+            if columns is not None and name in self.widths and name not in columns:
+                continue
             width = max(self.view.sizeHintForColumn(c), header.sectionSizeHint(c), header.minimumSectionSize())
             if header.isSectionHidden(c):  # a hidden column measures short: keep what it needed when shown
                 width = max(width, self.widths.get(name, 0))
             widths[name] = width
-        self.widths = widths
+        self.widths = {name: widths[name] for name in self.columns}
         self.refit(force=True)
 
     def refit(self, force: bool = False) -> None:

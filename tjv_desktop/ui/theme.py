@@ -60,3 +60,10 @@ def apply_theme(app: QApplication, theme: Theme) -> None:
     if app.style().name().lower() != "fusion":  # a new style object re-polishes every widget
         app.setStyle("Fusion")
     app.setPalette(palette_of(theme))
+
+
+def restyle(widget, sheet: str) -> None:
+    """Sets ``widget``'s style sheet only when it differs: Qt re-polishes the widget and its children on
+    every setStyleSheet, even with the same text (the alarm bar and status bar re-style once a second)."""
+    if widget.styleSheet() != sheet:
+        widget.setStyleSheet(sheet)

@@ -105,6 +105,11 @@ class FaultProxy:
             self.stats.refused += 1
             writer.transport.abort()
             return
+        if self.mode == "refuse":  # refused while connecting upstream: a cut() just now did not see it
+            self.stats.refused += 1
+            up_writer.transport.abort()
+            writer.transport.abort()
+            return
         self.stats.accepted += 1
         pair = _Pair(writer, up_writer)
         self._pairs.add(pair)

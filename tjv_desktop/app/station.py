@@ -50,6 +50,7 @@ class Monitor:
         self.alarm_system = alarm_system
         self.core = ClientCore(url, anon_key, vault, worker=worker, probe_deadline=probe_deadline, auth=auth)
         self.window = None
+        self.care_team = None
 
     async def start(self):
         from ..ui.main_window import MainWindow
@@ -74,9 +75,10 @@ class Monitor:
         self.window.health_launcher.set_health(core.health)
         self._apply_theme()
         self._add_collaboration()
-        await self._add_care_team()
+        care_team_panel = self._add_care_team()
         await self.window.start()
         core.run()
+        self._care_team_join = asyncio.ensure_future(self._care_team_after_first_screen(care_team_panel))
         # The whole-file check the open left for later (store/opening.py), after the first screen.
         self._integrity = asyncio.ensure_future(self._check_store())
         return self.window
@@ -128,37 +130,27 @@ class Monitor:
         window.add_collaboration(panel, banner)
         panel.start()
 
-    async def _add_care_team(self) -> None:
-        """Issue 16: presence and heartbeat, the care-team dock, the reply box, the handoff report and, for
-        coordinators, the metrics view, hooked into the window in one place."""
+    def _add_care_team(self):
+        """Issue 16: the care-team dock, the reply box, the handoff report and, for coordinators, the
+        metrics view, in the window before it shows. Presence, heartbeat, the colleagues and this
+        clinician's name as the server knows it come after the first screen (``_join_care_team``): a slow
+        network must never hold back the census."""
         from PySide6.QtCore import Qt
 
         from ..backend.rest import RestError
-        from ..sync.care_team import CareTeam
-        from ..ui.care_team_panel import CareTeamPanel, LockWatcher
+        from ..ui.care_team_panel import CareTeamPanel
         from ..ui.handoff_dialog import HandoffDialog
         from ..ui.metrics_view import MetricsView
         from ..ui.reply_box import ReplyBox
 
         core, window = self.core, self.window
         identity, rest = core.identity, core.engine.rest
-        try:
-            me = await rest.provider(identity.provider_id) or {}
-        except RestError as exc:  # offline start: the e-mail stands in for the name
-            log.info("provider name not read: %s", exc)
-            me = {}
-        name = me.get("full_name") or identity.email or ""
-        role = me.get("role") or identity.role or "clinician"
-        team = CareTeam(core.link, rest, provider_id=identity.provider_id, tenant_id=identity.tenant_id,
-                        name=name, role=role)
+        self._name = identity.email or ""  # until the server says it (_join_care_team)
         panel = CareTeamPanel(identity.provider_id)
-        team.colleagues_did_change.append(panel.set_colleagues)
-        team.app_did_change.append(window.census_model.set_app_presence)
-        team.team_did_change.append(window.census_model.set_team_online)
         box = ReplyBox()
 
         def open_handoff() -> None:
-            dialog = HandoffDialog(core.engine, name, window, identifiers=self.handoff_identifiers,
+            dialog = HandoffDialog(core.engine, self._name, window, identifiers=self.handoff_identifiers,
                                    identifiers_locked=self.handoff_identifiers_locked)
 
             async def fill() -> None:
@@ -173,7 +165,8 @@ class Monitor:
         def open_metrics() -> None:
             view = MetricsView(rest.tenant_metrics, parent=window)
             view.setWindowFlag(Qt.WindowType.Window)
-            team.metrics_did_arrive.append(view.add_rows)
+            if self.care_team is not None:  # live rows once the tenant's topic is joined
+                self.care_team.metrics_did_arrive.append(view.add_rows)
             view.resize(1000, 640)
             view.show()
 
@@ -182,12 +175,8 @@ class Monitor:
                 await view.show_range("shift")
             window._spawn(fill())
 
-        coordinator = role in ("coordinator", "admin")
+        coordinator = identity.role in ("coordinator", "admin")
         window.add_care_team(panel, box, open_handoff=open_handoff, open_metrics=open_metrics if coordinator else None)
-        LockWatcher(window.lock_screen, lambda locked: window._spawn(team.set_locked(locked)))
-        model = window.census_model
-        model.rowsInserted.connect(lambda *_: window._spawn(team.watch_patients(model.keys())))
-        model.modelReset.connect(lambda: window._spawn(team.watch_patients(model.keys())))
 
         async def quick_replies() -> None:
             try:
@@ -195,8 +184,41 @@ class Monitor:
             except RestError as exc:
                 log.info("quick replies not read: %s", exc)
         window._spawn(quick_replies())
+        return panel
+
+    async def _join_care_team(self, panel) -> None:
+        from ..backend.rest import RestError
+        from ..sync.care_team import CareTeam
+        from ..ui.care_team_panel import LockWatcher
+
+        core, window = self.core, self.window
+        identity, rest = core.identity, core.engine.rest
+        try:
+            me = await rest.provider(identity.provider_id) or {}
+        except RestError as exc:  # offline start: the e-mail stands in for the name
+            log.info("provider name not read: %s", exc)
+            me = {}
+        self._name = me.get("full_name") or self._name
+        role = me.get("role") or identity.role or "clinician"
+        team = CareTeam(core.link, rest, provider_id=identity.provider_id, tenant_id=identity.tenant_id,
+                        name=self._name, role=role)
+        team.colleagues_did_change.append(panel.set_colleagues)
+        team.app_did_change.append(window.census_model.set_app_presence)
+        team.team_did_change.append(window.census_model.set_team_online)
+        LockWatcher(window.lock_screen, lambda locked: window._spawn(team.set_locked(locked)))
+        model = window.census_model
+        model.rowsInserted.connect(lambda *_: window._spawn(team.watch_patients(model.keys())))
+        model.modelReset.connect(lambda: window._spawn(team.watch_patients(model.keys())))
         await team.start(model.keys())
         self.care_team = team
+
+    async def _care_team_after_first_screen(self, panel) -> None:
+        try:
+            await self._join_care_team(panel)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - a background task: its failure must reach the log, not vanish
+            log.exception("the care team (presence, colleagues, patients' apps) could not start")
 
     async def verify_password(self, password: str) -> bool | str:
         """The signed-in user's password, checked without touching the station's session: True, False,
@@ -205,12 +227,13 @@ class Monitor:
         return "offline" if ok and self.core.auth.last_check_offline else ok
 
     async def stop(self) -> None:
-        if getattr(self, "_integrity", None) is not None:
-            await cancel_and_wait([self._integrity])
+        pending = [t for t in (getattr(self, "_integrity", None), getattr(self, "_care_team_join", None)) if t]
+        if pending:
+            await cancel_and_wait(pending)
         panel = getattr(self.window, "sessions_panel", None)
         if panel is not None and panel.session is not None:
             await panel.session.leave()  # saves the shared document before the link goes
-        if getattr(self, "care_team", None) is not None:
+        if self.care_team is not None:
             await self.care_team.stop()
         if self.window is not None:
             await self.window.stop()

@@ -201,6 +201,32 @@ async def test_messages_care_plans_and_metrics_topics_and_delete_payloads(db):
     assert metric["table"] == "system_metrics" and metric["rows"][0]["metric"] == "feed-test"
 
 
+async def test_a_patients_message_and_its_read_mark_reach_every_clinician_who_sees_the_patient(db):
+    """Migration 20261206006100: the census's unread counts move live for the whole panel, not only on
+    the patient:<id> topic a station joins for the patient it shows; the routing is the read rule."""
+    mark = await now(db)
+    message_id = await db.fetchval(
+        "insert into messages (tenant_id, patient_id, sender_role, body) values ($1, $2, 'patient', 'knee hurts')"
+        " returning id", tenant_id(RIVERSIDE), patient_id(RIVERSIDE, 1))
+    await db.execute("update messages set read_at = now() where id = $1", message_id)
+    sent = of_table(await messages_after(db, mark, "provider:"), "messages")
+    assert sorted((m["topic"], m["op"]) for m in sent) == sorted(
+        [(t, "INSERT") for t in PANEL_OF_1] + [(t, "UPDATE") for t in PANEL_OF_1])
+    assert all(m["rows"][0]["id"] == str(message_id) for m in sent)
+    assert [m["rows"][0]["read_at"] is not None for m in sent if m["op"] == "UPDATE"] == [True] * 3
+    on_patient = of_table(await messages_after(db, mark, f"patient:{patient_id(RIVERSIDE, 1)}"), "messages")
+    assert [m["op"] for m in on_patient] == ["INSERT", "UPDATE"], "the patient's own topic still carries them"
+
+    mark = await now(db)  # patient 10: outside the nurse's panel
+    await db.execute("insert into messages (tenant_id, patient_id, sender_role, body) values ($1, $2, 'patient', 'hi')",
+                     tenant_id(RIVERSIDE), patient_id(RIVERSIDE, 10))
+    readers = {r["topic"] for r in await db.fetch(
+        "select 'provider:' || a.provider_id as topic from provider_assignments a join providers pr on pr.id = a.provider_id"
+        " where a.patient_id = $1 and a.active and pr.active", patient_id(RIVERSIDE, 10))}
+    sent = of_table(await messages_after(db, mark, "provider:"), "messages")
+    assert readers and {m["topic"] for m in sent} == readers and NURSE_TOPIC not in readers
+
+
 async def test_seq_is_consecutive_per_topic_across_concurrent_writers_and_a_rollback_leaves_no_gap(feed_dsn, db):
     topic = f"patient:{patient_id(RIVERSIDE, 3)}"
     mark = await now(db)

@@ -5,6 +5,7 @@ store through a resync."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime
 
@@ -15,6 +16,7 @@ from tests.support.sandbox import private_sandbox
 from tests.support.station import Server, Station, burst, converged
 from tests.support.waiting import until
 from tjv_desktop.domain.events import LinkState
+from tjv_desktop.store import LocalStore
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +73,38 @@ async def test_every_dropped_message_is_found_by_the_station_and_what_it_carried
         assert set(feed.lost_seqs) <= dropped, "nothing that arrived was taken for lost"
         assert feed.lost_seqs, "the station found losses itself, not only by chance of a resync"
         assert station.resyncs >= 2, "what the lost messages carried came by resync"
+    finally:
+        await station.stop()
+        await server.close()
+
+
+async def test_a_patients_message_reaches_the_store_live_though_no_patient_is_shown(feed_sandbox):
+    """The census's unread counts move without a resync: a message arrives on provider:<id> (the station
+    joins patient:<id> only for the patient it shows, and here shows none)."""
+    set_drop(feed_sandbox, 0.0)
+    station = Station(feed_sandbox.url, feed_sandbox.anon_key, probe_deadline=5.0)
+    server = await Server.connect(feed_sandbox.db_url)
+    try:
+        await station.start()
+        await station.wait_state(LinkState.CONNECTED, 30)
+        await until(lambda: station.resyncs >= 1, 30, "the first resync")
+        assert not [t for t in station.link.feed.feeds if t.startswith("patient:")], "no patient is shown"
+        patient = (await server.nurse_patients(station.provider_id))[0]
+        resyncs = station.resyncs
+        body = f"live-{uuid.uuid4().hex[:8]}"
+        message_id = await server.conn.fetchval(
+            "insert into messages (tenant_id, patient_id, sender_role, body)"
+            " select tenant_id, id, 'patient', $2 from patients where id = $1 returning id::text",
+            uuid.UUID(patient), body)
+
+        async def stored() -> bool:
+            rows = await station.worker.call(LocalStore.rows_for_patient, "messages", patient)
+            return any(str(r.get("id")) == message_id and r.get("body") == body for r in rows)
+
+        async with asyncio.timeout(15):
+            while not await stored():
+                await asyncio.sleep(0.05)
+        assert station.resyncs == resyncs, "it came live, not by a resync"
     finally:
         await station.stop()
         await server.close()

@@ -63,7 +63,7 @@ REJECT_REASONS = tuple(REASONS_BY_CODE.values())
 # measuring 200 census rows took a quarter of a second when an alert burst changed the row count.
 RESIZE_PRECISION_ROWS = 60
 DETAIL_DEBOUNCE_MS = 120
-CENSUS_SLICE_ROWS = 40  # census rows applied per event-loop iteration (about 2-6 ms on the 2-core machine)
+CENSUS_SLICE_ROWS = 20  # census rows applied per event-loop iteration (1-3 ms on the 2-core machine)
 # How long stop() waits for audit entries still being written (the store thread answers in ms).
 AUDIT_FLUSH_SECONDS = 2.0
 # The active-alerts list is as tall as its rows (between these), the census takes the rest.

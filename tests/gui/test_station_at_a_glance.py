@@ -214,6 +214,8 @@ def test_chart_time_labels_say_the_day_and_the_hour(qapp):
 def test_chart_symbols_mark_samples_that_lie_apart_and_none_on_a_dense_line(qapp):
     from datetime import timedelta
 
+    import shiboken6
+
     from tjv_desktop.sync.views import PatientDetailView
     from tjv_desktop.ui.patient_detail import PatientDetail
 
@@ -234,3 +236,4 @@ def test_chart_symbols_mark_samples_that_lie_apart_and_none_on_a_dense_line(qapp
     assert shown(10) == "o"
     assert shown(2000) is None  # one sample every 13 s: a line, not 2,000 dots
     detail.close()
+    shiboken6.delete(detail)  # now, not by a garbage collection during a later test (its timer runs)

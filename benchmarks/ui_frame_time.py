@@ -38,12 +38,19 @@ the benchmark's own frames; and those frames skipped the opaque viewports, so it
 
 ``--cprofile PATH`` profiles the GUI thread during phase 1 (pstats file; its overhead inflates the
 figures of that run).
+
+``stalls`` (phase 1): for every tick later than 50 ms, what ran in its interval: the spans of the
+window's work (the census and alerts updates, the 1 s clock refresh, the detail load, the charts'
+redraw, Qt's frames) and the garbage collector's passes, each with its duration, so that a stall
+names its cause (timestamps around those calls; their overhead is a few microseconds each).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
+import gc
 import math
 import os
 import sys
@@ -74,6 +81,68 @@ TICK_MS = 16
 FRAME_MS = 1000 / 60
 KEYS_PER_S = 4
 FULL_REPAINTS_PER_S = 8
+STALL_MS = 50
+
+
+class Spans:
+    """Start and end of the window's units of work and of the garbage collector's passes, for naming
+    what ran during a stall."""
+
+    def __init__(self) -> None:
+        self.spans: list[tuple[str, float, float]] = []
+        self.on = False
+        self._gc_started = 0.0
+        gc.callbacks.append(self._gc)
+
+    def _gc(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._gc_started = time.perf_counter()
+        elif self.on:
+            self.spans.append((f"gc gen{info['generation']}", self._gc_started, time.perf_counter()))
+
+    def add(self, name: str, started: float, ended: float) -> None:
+        if self.on:
+            self.spans.append((name, started, ended))
+
+    def wrap(self, owner, attribute: str, name: str) -> None:
+        """Times ``owner.attribute`` (a class's method, patched before the window connects it)."""
+        original = getattr(owner, attribute)
+        spans = self
+
+        @functools.wraps(original)
+        def timed(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                spans.add(name, started, time.perf_counter())
+
+        setattr(owner, attribute, timed)
+
+    def during(self, started: float, ended: float) -> list[str]:
+        """What ran between two ticks, longest first, as "name 12.3 ms" (outermost spans and nested ones)."""
+        hits = [(n, (min(e, ended) - max(s, started)) * 1000) for n, s, e in self.spans if s < ended and e > started]
+        return [f"{n} {ms:.1f} ms" for n, ms in sorted(hits, key=lambda h: -h[1]) if ms >= 1.0]
+
+
+def instrument(spans: Spans) -> None:
+    """The window's units of work, timed at class level before the window is built (its timers connect
+    bound methods)."""
+    from tjv_desktop.ui.main_window import MainWindow
+    from tjv_desktop.ui.models import AlertsModel, CensusModel
+    from tjv_desktop.ui.patient_detail import PatientDetail
+
+    for owner, attribute, name in (
+            (MainWindow, "apply_view", "apply_view"), (MainWindow, "_on_tick", "clock refresh (1 s)"),
+            (MainWindow, "_after_update", "after_update (fit, alarm bar, titles)"),
+            (MainWindow, "_fit_columns", "fit columns"),
+            (CensusModel, "apply", "census apply"), (AlertsModel, "apply", "alerts apply"),
+            (CensusModel, "refresh_timed", "census refresh_timed"),
+            (PatientDetail, "show_patient", "detail show_patient"),
+            (PatientDetail, "redraw_if_needed", "charts redraw_if_needed"),
+            (PatientDetail, "add_vitals", "detail add_vitals")):
+        if hasattr(owner, attribute):
+            spans.wrap(owner, attribute, name)
 
 
 def stats(values_ms: list[float]) -> dict:
@@ -93,7 +162,7 @@ class LoopLag:
         self.timer.timeout.connect(self._tick)
 
     def start(self) -> None:
-        self.lags, self.intervals = [], []
+        self.lags, self.intervals, self.ticks = [], [], []
         self._last = time.perf_counter()
         self._started = self._last
         self.timer.start(TICK_MS)
@@ -107,6 +176,7 @@ class LoopLag:
         interval = (now - self._last) * 1000
         self._last = now
         self.intervals.append(interval)
+        self.ticks.append(now)
         self.lags.append(max(0.0, interval - TICK_MS))
 
     def figures(self) -> dict:
@@ -126,8 +196,9 @@ class FrameMeter(QObject):
     by the window's own ``event``, between two clock reads. ``census_painted(end)`` is called after a
     frame that painted the census viewport."""
 
-    def __init__(self, window) -> None:
+    def __init__(self, window, spans: Spans | None = None) -> None:
         super().__init__()
+        self.spans = spans
         self.window, self.viewport = window, window.census_view.viewport()
         self.frames_ms: list[float] = []
         self.census_painted = None
@@ -145,6 +216,8 @@ class FrameMeter(QObject):
             watched.event(event)
             ended = time.perf_counter()
             self.frames_ms.append((ended - started) * 1000)
+            if self.spans is not None:
+                self.spans.add("qt frame (paint)", started, ended)
             if self._census_in_frame and self.census_painted is not None:
                 self.census_painted(ended)
             return True
@@ -231,7 +304,21 @@ async def full_repaints(window, seconds: float, repaint_ms: list[float]) -> None
         repaint_ms.append((time.perf_counter() - t0) * 1000)
 
 
-async def scenario(app: QApplication, seconds: float, repaint_seconds: float, cprofile: Path | None) -> dict:
+def stall_report(lag: LoopLag, spans: Spans, over_ms: float) -> list[dict]:
+    out = []
+    for i, late in enumerate(lag.lags):
+        if late > over_ms:
+            ended = lag.ticks[i]
+            started = ended - lag.intervals[i] / 1000
+            out.append({"lag_ms": round(late, 1), "at_s": round(started - lag._started, 2),
+                        "ran": spans.during(started, ended)})
+    return out
+
+
+async def scenario(app: QApplication, seconds: float, repaint_seconds: float, cprofile: Path | None,
+                   stall_ms: float = STALL_MS) -> dict:
+    spans = Spans()
+    instrument(spans)
     worker = StoreWorker(None, None)
     await worker.open()
     start = datetime.now(UTC)
@@ -246,7 +333,7 @@ async def scenario(app: QApplication, seconds: float, repaint_seconds: float, cp
     window.show()
     window.select_patient(window.census_proxy.key_at(0))
     window.census_view.setFocus()
-    meter = FrameMeter(window)
+    meter = FrameMeter(window, spans)
     lag = LoopLag()
     next_vital = max(v["id"] for v in batch["vitals"]) + 1
     await asyncio.sleep(1.0)  # the first layout and the first detail load are start-up, not the live load
@@ -261,6 +348,7 @@ async def scenario(app: QApplication, seconds: float, repaint_seconds: float, cp
         profiler = cProfile.Profile()
         profiler.enable()
     meter.on = True
+    spans.on = True
     lag.start()
     phase_started = time.perf_counter()
     next_vital, _ = await asyncio.gather(
@@ -269,6 +357,8 @@ async def scenario(app: QApplication, seconds: float, repaint_seconds: float, cp
     phase_s = time.perf_counter() - phase_started
     lag.stop()
     meter.on = False
+    spans.on = False
+    stalls = stall_report(lag, spans, stall_ms)
     if profiler is not None:
         profiler.disable()
         profiler.dump_stats(str(cprofile))
@@ -297,6 +387,7 @@ async def scenario(app: QApplication, seconds: float, repaint_seconds: float, cp
             "input_latency": {"key_to_selection": stats(to_selection), "key_to_paint": stats(to_paint)},
             "full_repaint": {"window": "1920x1080", "per_s": FULL_REPAINTS_PER_S, **stats(repaint_ms)},
             "loop_lag_with_forced_repaints": forced["loop_lag"],
+            "stalls": {"over_ms": stall_ms, "ticks": stalls},
             "profiled": cprofile is not None}
 
 
@@ -306,10 +397,11 @@ def main() -> None:
     p.add_argument("--repaint-seconds", type=float, default=10)
     p.add_argument("--json", type=Path, default=None)
     p.add_argument("--cprofile", type=Path, default=None)
+    p.add_argument("--stall-ms", type=float, default=STALL_MS, help="list what ran in ticks later than this")
     args = p.parse_args()
     app = QApplication.instance() or QApplication([])
     total = args.seconds + args.repaint_seconds
-    report(run_qt(app, lambda: scenario(app, args.seconds, args.repaint_seconds, args.cprofile),
+    report(run_qt(app, lambda: scenario(app, args.seconds, args.repaint_seconds, args.cprofile, args.stall_ms),
                   timeout=total + 120), args.json)
 
 

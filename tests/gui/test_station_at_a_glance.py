@@ -209,3 +209,31 @@ def test_chart_time_labels_say_the_day_and_the_hour(qapp):
     assert len(eight[0].split()) == 2 and all(len(label.split()) == 1 for label in eight[1:] if label != "")
     narrow = [label for _, label in time_ticks(end - timedelta(hours=72), end, 72, 150)]
     assert narrow and all(":" not in label for label in narrow), f"too narrow for hours: days only {narrow}"
+
+
+def test_chart_symbols_mark_samples_that_lie_apart_and_none_on_a_dense_line(qapp):
+    from datetime import timedelta
+
+    import shiboken6
+
+    from tjv_desktop.sync.views import PatientDetailView
+    from tjv_desktop.ui.patient_detail import PatientDetail
+
+    now = datetime.now(UTC)
+    detail = PatientDetail(now=lambda: now)
+    detail.resize(760, 900)
+    detail.show()
+
+    def shown(samples: int) -> str | None:
+        step = 7 * 3600 / samples  # within the 8 h shown
+        vitals = tuple(((now - timedelta(seconds=step * n)).timestamp(),
+                        {"id": n, "heart_rate": 80 + n % 5, "spo2": 97}) for n in range(samples))
+        detail.show_patient(PatientDetailView("p1", None, {}, vitals, (), (), ()))
+        assert len(detail.curves["heart_rate"].getData()[0]) == samples
+        return detail.curves["heart_rate"].opts["symbol"]
+
+    assert shown(1) == "o"  # a single sample would be invisible without its dot
+    assert shown(10) == "o"
+    assert shown(2000) is None  # one sample every 13 s: a line, not 2,000 dots
+    detail.close()
+    shiboken6.delete(detail)  # now, not by a garbage collection during a later test (its timer runs)

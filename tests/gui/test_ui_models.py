@@ -202,3 +202,55 @@ def test_re_measuring_one_column_keeps_the_others_widths(qapp, store):
     assert dropper.widths["name"] == 1 and dropper.widths["alerts"] == before["alerts"]
     dropper.measure()
     assert dropper.widths == before
+
+
+def test_ages_sort_by_the_moment_so_the_clock_never_re_sorts_them(qapp, store):
+    clock = [NOW]
+    model = CensusModel(now=lambda: clock[0])
+    model.reset(read_side.census_rows(store, None, PROVIDER))
+    proxy = census_proxy(model)
+    proxy.sort(CensusModel.COLUMNS.index("age"), Qt.SortOrder.AscendingOrder)
+    assert [proxy.key_at(r) for r in range(3)] == ["p2", "p1", "p3"]  # 2 min, 5 min, never measured
+    layouts = []
+    proxy.layoutChanged.connect(lambda *_: layouts.append(1))
+    clock[0] = NOW + timedelta(hours=3)
+    model.refresh_timed()
+    assert model.index(model.keys().index("p2"), CensusModel.COLUMNS.index("age")).data() == "3 h 2 min"
+    assert [proxy.key_at(r) for r in range(3)] == ["p2", "p1", "p3"] and not layouts
+
+
+def test_the_clock_re_sets_the_ages_on_screen_and_a_row_s_as_it_comes_into_view(qapp, store):
+    import shiboken6
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QTableView
+
+    from tjv_desktop.ui.tables import OnScreenRows
+
+    clock = [NOW]
+    model = CensusModel(now=lambda: clock[0])
+    model.reset(read_side.census_rows(store, None, PROVIDER))
+    proxy = census_proxy(model)
+    proxy.sort(CensusModel.COLUMNS.index("name"), Qt.SortOrder.AscendingOrder)  # Ann p1, Bob p2, Cara p3
+    view = QTableView()
+    view.setModel(proxy)
+    view.verticalHeader().setDefaultSectionSize(30)
+    view.resize(900, view.horizontalHeader().sizeHint().height() + 2 * view.frameWidth() + 25)  # one row seen
+    view.show()
+    assert QTest.qWaitForWindowExposed(view)  # an unexposed window paints nothing
+    on_screen = OnScreenRows(view, model.refresh_timed)
+    age = CensusModel.COLUMNS.index("age")
+
+    def age_of(key: str) -> str:
+        return model.index(model.keys().index(key), age).data()
+
+    assert on_screen.on_screen() == ["p1"]
+    clock[0] = NOW + timedelta(minutes=10)
+    on_screen.tick()
+    assert age_of("p1") == "15 min" and age_of("p2") == "2 min"  # off screen: not re-set yet
+    view.verticalScrollBar().setValue(1)  # Bob comes into view
+    view.viewport().repaint()
+    assert on_screen.on_screen() == ["p2"] and age_of("p2") == "12 min"
+    view.close()
+    # Deleted now, not by a later garbage collection in the middle of another test's event loop (the
+    # view and its filter form a reference cycle).
+    shiboken6.delete(view)

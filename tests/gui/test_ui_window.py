@@ -145,3 +145,35 @@ def test_the_census_the_title_and_the_alarm_bar_agree_on_a_rejected_alert(qapp, 
             assert not window.reject_button.isEnabled(), "it was rejected already"
 
     run_qt(qapp, scenario)
+
+
+def test_a_vitals_tick_of_many_patients_is_applied_in_slices_every_row_once_and_whole(qapp):
+    from tjv_desktop.store import LocalStore
+    from tjv_desktop.ui.main_window import CENSUS_SLICE_ROWS
+    from tjv_desktop.ui.models import CensusModel
+
+    async def scenario():
+        async with offline_station(populate(datetime.now(UTC), 100), size=(1920, 1080)) as window:
+            model = window.census_model
+            slices: list[list[str]] = []
+            apply = model.apply
+
+            def recording(rows):
+                slices.append(list(rows))
+                apply(rows)
+
+            model.apply = recording
+            now = datetime.now(UTC).isoformat()
+            rows = [{"id": 10_000 + n, "patient_id": pid, "measured_at": now, "updated_at": now,
+                     "heart_rate": 60 + n % 50, "spo2": 97} for n, pid in enumerate(model.keys())]
+            changes = await window.engine.worker.call(LocalStore.apply_batch, {"vitals": rows})
+            await window.apply_changes(changes)
+            assert len(slices) > 1 and all(len(s) <= CENSUS_SLICE_ROWS for s in slices)
+            applied = [key for s in slices for key in s]
+            assert sorted(applied) == sorted(r["patient_id"] for r in rows)  # each once
+            hr = CensusModel.COLUMNS.index("heart_rate")
+            for row in rows:
+                index = model.index(model.keys().index(row["patient_id"]), hr)
+                assert index.data() == str(row["heart_rate"])
+
+    run_qt(qapp, scenario)

@@ -50,7 +50,7 @@ from .health_panel import HealthLauncher, HealthPanel
 from .lock_screen import IdleWatcher, LockScreen
 from .models import AlertsModel, CensusModel, age_text, alerts_proxy, census_proxy
 from .patient_detail import PatientDetail
-from .tables import AlarmColourDelegate, AlertsView, ColumnDropper, make_table
+from .tables import AlarmColourDelegate, AlertsView, ColumnDropper, OnScreenRows, make_table
 from .theme import NIGHT, STANDARD, Theme, apply_theme, restyle
 
 log = logging.getLogger(__name__)
@@ -63,6 +63,7 @@ REJECT_REASONS = tuple(REASONS_BY_CODE.values())
 # measuring 200 census rows took a quarter of a second when an alert burst changed the row count.
 RESIZE_PRECISION_ROWS = 60
 DETAIL_DEBOUNCE_MS = 120
+CENSUS_SLICE_ROWS = 20  # census rows applied per event-loop iteration (1-3 ms on the 2-core machine)
 # How long stop() waits for audit entries still being written (the store thread answers in ms).
 AUDIT_FLUSH_SECONDS = 2.0
 # The active-alerts list is as tall as its rows (between these), the census takes the rest.
@@ -162,6 +163,11 @@ class MainWindow(QMainWindow):
         a_header.setResizeContentsPrecision(RESIZE_PRECISION_ROWS)
         a_header.setSectionResizeMode(AlertsModel.COLUMNS.index("message"), QHeaderView.ResizeMode.Stretch)
         self._fitted_rows = (-1, -1)
+        # The clock's refresh (ages, "last seen") for the rows on screen only (tables.OnScreenRows).
+        self.census_clock = OnScreenRows(self.census_view, self.census_model.refresh_timed)
+        raised = AlertsModel.COLUMNS.index("raised")
+        self.alerts_clock = OnScreenRows(
+            self.alerts_view, lambda keys: self.alerts_view.model().sourceModel().refresh_columns([raised], keys))
         self.alerts_title = QLabel(central)
         title_font = QFont()
         title_font.setPointSize(15)
@@ -335,23 +341,34 @@ class MainWindow(QMainWindow):
 
     async def apply_changes(self, changes: ChangeSet) -> None:
         """Applies the view update ``changes`` implies (computed in one call on the store's thread)."""
-        self.apply_view(await self.engine.view_update(changes, self.selected_patient))
+        selected = self.selected_patient
+        await self.apply_view(await self.engine.view_update(changes, selected), selected)
 
-    def apply_view(self, update: ViewUpdate) -> None:
+    async def apply_view(self, update: ViewUpdate, selected: str | None) -> None:
+        """``update`` was computed for the patient ``selected`` then (its new vitals are that patient's)."""
         # The alarm bar hears the alerts and the patients' names: re-evaluated when either changed, not on
         # every vitals tick.
         alarm_inputs = bool(update.alerts) or any(
             (row is None) != (self.census_model.row(key) is None)
             or (row is not None and row.name != self.census_model.row(key).name)
             for key, row in update.census.items())
-        if update.census:
-            self.census_model.apply(update.census)
+        # A vitals tick of 200 patients took 11-30 ms in one go (a late frame each second,
+        # benchmarks/ui_frame_time.py): applied in slices, the loop paints and serves input between them.
+        # Each row is applied whole and the pump awaits every slice before the next change-set, so no
+        # row is skipped or applied out of order.
+        census = list(update.census.items())
+        for start in range(0, len(census), CENSUS_SLICE_ROWS):
+            if start:
+                await asyncio.sleep(0)
+            self.census_model.apply(dict(census[start:start + CENSUS_SLICE_ROWS]))
         if update.alerts:
             self.alerts_model.apply(update.alerts)
             if self.history_box.isChecked():
                 self.history_model.apply(update.alerts)
         pid = self.selected_patient
-        if pid is not None and pid == self.detail.patient_id:
+        # The selection may have moved while the update was computed or applied: the detail's vitals
+        # are the patient's the update was computed for, and a newly selected patient loads whole.
+        if pid is not None and pid == selected and pid == self.detail.patient_id:
             if update.new_vitals:
                 self.detail.add_vitals(update.new_vitals)
             if update.census.get(pid) is not None:
@@ -579,8 +596,8 @@ class MainWindow(QMainWindow):
         return None if self.last_data_at is None else (self.now() - self.last_data_at).total_seconds()
 
     def _on_tick(self) -> None:
-        self.census_model.refresh_timed()
-        self.alerts_model.refresh_column(AlertsModel.COLUMNS.index("raised"))
+        self.census_clock.tick()
+        self.alerts_clock.tick()
         self._render_status()
 
     def _render_status(self) -> None:

@@ -187,15 +187,17 @@ class CensusModel(KeyedTableModel):
         if "app" in self.dropped:
             self._refresh_tips([patient_id])
 
-    def refresh_timed(self) -> None:
-        """What follows the clock: the vitals' age, the app's "last seen", and vitals turning stale (grey)."""
+    def refresh_timed(self, keys: list[str] | None = None) -> None:
+        """What follows the clock: the vitals' age, the app's "last seen" (of the rows ``keys``, else all:
+        the window passes the rows on screen, their sort keys do not follow the clock), and vitals turning
+        stale (grey, every row: a colour can matter off screen too, and the check is cheap)."""
         self.prepare()
         turned = [k for k, row in self._rows.items() if self._is_stale(row) != self._stale.get(k)]
-        self.refresh_columns([self.COLUMNS.index("age"), self.COLUMNS.index("app")])
+        self.refresh_columns([self.COLUMNS.index("age"), self.COLUMNS.index("app")], keys)
         if turned:
             self.refresh_columns([self.COLUMNS.index(c) for c in self.VITAL_COLUMNS], turned)
         if "age" in self.dropped or "app" in self.dropped:
-            self._refresh_tips(self._keys)  # their values are in every cell's tooltip
+            self._refresh_tips(self._keys if keys is None else keys)  # their values are in every cell's tooltip
 
     def apply(self, rows: dict[str, CensusRow | None]) -> None:
         # Tooltips carry the dropped columns' values and the alarm cell's open alerts.
@@ -285,15 +287,15 @@ class CensusModel(KeyedTableModel):
             return row.name.casefold()
         if column == "news2":
             return float(row.news2) if row.news2 is not None else -1.0
+        # Ages sort by the moment, newest first: the order of ages never changes with the clock, so the
+        # clock's refresh re-sets only the text, and only of the rows on screen.
         if column == "age":
-            age = self.age_seconds(row.measured_at)
-            return age if age is not None else float("inf")
+            return -row.measured_at.timestamp() if row.measured_at is not None else float("inf")
         if column == "unread":
             return float(row.unread)
         if column == "app":
             online, seen = self._app(row)
-            age = self.age_seconds(seen)
-            return -1.0 if online else (age if age is not None else float("inf"))
+            return float("-inf") if online else (-seen.timestamp() if seen is not None else float("inf"))
         return text
 
     def static_cell(self, column: int) -> Cell:

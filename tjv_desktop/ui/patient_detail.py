@@ -43,7 +43,8 @@ from .theme import STANDARD, Theme
 
 RANGES_H = (1, 8, 24, 72)
 REDRAW_MS = 500
-MAX_SYMBOLS = 600
+SYMBOL_SPACING_PX = 12  # symbols (5 px) only where samples are this far apart on average
+FEW_SAMPLES = 12  # a handful of samples always get symbols (a single one would be invisible without)
 # (title, unit, fields drawn, measure whose alert limits are drawn, fixed y range)
 CHARTS = (
     ("Heart rate", "/min", ("heart_rate",), "heart_rate", (40, 160)),
@@ -317,9 +318,11 @@ class PatientDetail(QWidget):
             del self._samples[key]
         rows = sorted((item for item in self._samples.values() if item[0] >= start), key=lambda item: item[0])
         times = np.fromiter((t for t, _ in rows), dtype=float, count=len(rows))
-        # Symbols mark single samples when they are few enough to tell apart; past that they only
-        # cost painting time (8 h at 1 Hz is 28,800 points).
-        symbol = "o" if len(rows) <= MAX_SYMBOLS else None
+        # Symbols mark single samples when they lie apart on the line; closer than SYMBOL_SPACING_PX on
+        # average they only cost time: pyqtgraph's scatter items were two thirds of setting the 7 curves
+        # and a third of painting the charts on each patient shown (benchmarks/ui_frame_time.py --cprofile).
+        width = self.plots[0].getViewBox().width()
+        symbol = "o" if len(rows) <= max(FEW_SAMPLES, width / SYMBOL_SPACING_PX) else None
         for name, curve in self.curves.items():
             # A float array turns None (not measured) into NaN in C: a third of the 72 h draw went to a
             # per-value Python generator here (benchmarks/chart_draw.py --profile).

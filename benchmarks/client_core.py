@@ -82,6 +82,12 @@ class Writer:
         return sent
 
 
+def behind(committed: dict[int, float], received: dict[int, float]) -> dict:
+    """How far behind a client was in a rate step: its latest row's delay, and rows never received."""
+    late = [received[i] - t for i, t in committed.items() if i in received]
+    return {"max_delay_s": round(max(late, default=0.0), 2), "missing": sum(1 for i in committed if i not in received)}
+
+
 def progress(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
@@ -231,7 +237,10 @@ async def run(args) -> dict:
             await asyncio.sleep(2)
             ours_ok = all(applied.get(i, end + 99) <= end + 2 for i in writer.committed)
             bare_ok = all(bare_received.get(i, end + 99) <= end + 2 for i in writer.committed)
-            results.setdefault("rate_steps", []).append({"rate": rate, "tjv_kept_up": ours_ok, "bare_kept_up": bare_ok})
+            results.setdefault("rate_steps", []).append({"rate": rate, "tjv_kept_up": ours_ok, "bare_kept_up": bare_ok,
+                                                         "committed": len(writer.committed),
+                                                         "tjv": behind(writer.committed, applied),
+                                                         "bare": behind(writer.committed, bare_received)})
             # Sustained: every step up to it kept up (a pass above a failed step does not count).
             if ours_ok and not failed["tjv"]:
                 sustained["tjv"] = rate

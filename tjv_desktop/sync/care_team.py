@@ -46,6 +46,9 @@ class CareTeam:
         meta = workstation_meta(provider_id, name, role, self.workstation, clock(), False)
         self.presence = CareTeamPresence(link, tenant_id, key, meta, self._colleagues, self._metrics)
         self.patients = PatientAppPresence(link, key, self._app)
+        self._watching = asyncio.Lock()
+        self._wanted: list[str] = []
+        self._watched_for: list[str] | None = None
         self._heartbeat: asyncio.Task | None = None
 
     def _colleagues(self, found: list[Colleague] | None) -> None:
@@ -67,13 +70,14 @@ class CareTeam:
                 for listener in list(self.team_did_change):
                     listener(patient_id, names)
 
-    async def _load_teams(self, patient_ids: list[str]) -> None:
+    async def _load_teams(self, patient_ids: list[str]) -> bool:
         try:
             self.assigned = await self.rest.care_team_of(list(patient_ids)) if patient_ids else {}
         except RestError as exc:  # offline: the next watch (a resync changing the panel) reads them
             log.info("care teams not read: %s", exc)
-            return
+            return False
         self._judge_teams()
+        return True
 
     def _metrics(self, rows: list[dict]) -> None:
         for listener in list(self.metrics_did_arrive):
@@ -93,8 +97,17 @@ class CareTeam:
         self._heartbeat = asyncio.create_task(self._beat(), name="tjv-heartbeat")
 
     async def watch_patients(self, patient_ids: list[str]) -> None:
-        await self.patients.watch(patient_ids)
-        await self._load_teams(patient_ids)
+        """Watches these patients' apps and reads their care teams. Calls come in bursts (the census
+        fills in slices, each a rowsInserted): they run one at a time and each takes the newest list,
+        so an older, shorter list answered late can never replace a newer one."""
+        self._wanted = list(patient_ids)
+        async with self._watching:
+            wanted = self._wanted
+            if wanted == self._watched_for:
+                return
+            await self.patients.watch(wanted)
+            if await self._load_teams(wanted):
+                self._watched_for = wanted
 
     async def set_locked(self, locked: bool) -> None:
         self.locked = locked

@@ -54,6 +54,17 @@ def folder_figures(app: Path) -> dict:
             "files": len(files), "largest_mb": {k: round(v / 1e6, 1) for k, v in largest}}
 
 
+def build(app: Path) -> float:
+    """Builds the frozen one-folder app into ``app``'s folder (``packaging/build_frozen.py``, as
+    ``make frozen``); returns the seconds it took."""
+    spec = importlib.util.spec_from_file_location("build_frozen", REPO / "packaging" / "build_frozen.py")
+    build_frozen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build_frozen)
+    started = time.monotonic()
+    build_frozen.build(app.parent.resolve(), (REPO / "build" / "frozen").resolve())
+    return round(time.monotonic() - started, 1)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--app", type=Path, default=REPO / "dist" / "tjv-desktop")
@@ -63,12 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     results: dict = {"machine": f"{os.cpu_count()} cores"}
     if args.build:
-        spec = importlib.util.spec_from_file_location("build_frozen", REPO / "packaging" / "build_frozen.py")
-        build_frozen = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(build_frozen)
-        started = time.monotonic()
-        build_frozen.build(args.app.parent.resolve(), (REPO / "build" / "frozen").resolve())
-        results["build_s"] = round(time.monotonic() - started, 1)
+        results["build_s"] = build(args.app)
     exe = args.app / "tjv-desktop"
     if not exe.is_file():
         raise SystemExit(f"no frozen build at {args.app}: make frozen (or pass --build)")

@@ -84,12 +84,13 @@ class FeedWatch:
         verdict = feed.accept(message, time.monotonic())
         trace = self.health.trace
         # Table, operation, sequence, row count and whose rows (as a pseudonym): contents never enter it.
-        patients = {str(r["patient_id"]) for r in message.rows if r.get("patient_id")}
+        rows = message.rows
+        patients = {str(r["patient_id"]) for r in rows if r.get("patient_id")}
         who = ({"patient": trace.redactor.pseudonym("patient", patients.pop())} if len(patients) == 1
                else {"patients": len(patients)})
         trace.record("change", channel=message.topic, table=message.tables,
                      type=",".join(dict.fromkeys(p.op for p in message.parts)), seq=message.seq,
-                     rows=len(message.rows), replayed=message.replayed, verdict=verdict.value, **who)
+                     rows=len(rows), replayed=message.replayed, verdict=verdict.value, **who)
         if message.replayed:
             self._replayed[message.topic] = self._replayed.get(message.topic, 0) + 1
             if self._replayed[message.topic] == REPLAY_LIMIT:

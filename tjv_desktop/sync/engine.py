@@ -47,6 +47,13 @@ ALERTS_CURSOR = "alerts"
 LIVE_CURSORS = {**CURSORED, "patient_alerts": ALERTS_CURSOR}
 
 
+def _resync_start(store: LocalStore, overlap: timedelta, provider_id: str) -> tuple[dict, list[dict]]:
+    """What a resync reads from the store before fetching, in one trip to the store's thread: where each
+    stream starts (its cursor minus ``overlap``) and the alerts shown as open."""
+    since = {cursor: store.resync_since(cursor, overlap) for cursor in (ALERTS_CURSOR, *CURSORED.values())}
+    return since, store.active_alerts(provider_id)
+
+
 class SyncEngine:
     """Owns the path network → store, and the store's reads and writes for the window.
 
@@ -206,9 +213,8 @@ class SyncEngine:
         self.patient_ids = sorted(p["id"] for p in patients)
         # Every cursor is read before any page is stored: the store's one thread then never makes a
         # fetch wait behind the pages of another table.
-        since = {cursor: await self.worker.call(LocalStore.resync_since, cursor, self.overlap)
-                 for cursor in (ALERTS_CURSOR, *CURSORED.values())}
-        local_open = {a["id"] for a in await self.worker.call(LocalStore.active_alerts, self.provider_id)}
+        since, open_alerts = await self.worker.call(_resync_start, self.overlap, self.provider_id)
+        local_open = {a["id"] for a in open_alerts}
         stored: list[asyncio.Future[ChangeSet]] = []
         cursors: dict[str, str] = {}
         fetches = [asyncio.ensure_future(self._alerts_and_statuses(since[ALERTS_CURSOR], local_open)),

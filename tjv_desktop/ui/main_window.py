@@ -46,6 +46,7 @@ from tjv_desktop.sync.views import AlertRow, PatientDetailView, ViewUpdate
 from tjv_desktop.tasks import cancel_and_wait
 
 from .alarm_bar import AlarmBar
+from .docks import SideDocks
 from .health_panel import HealthLauncher, HealthPanel
 from .lock_screen import IdleWatcher, LockScreen
 from .models import AlertsModel, CensusModel, age_text, alerts_proxy, census_proxy
@@ -69,14 +70,13 @@ AUDIT_FLUSH_SECONDS = 2.0
 # The active-alerts list is as tall as its rows (between these), the census takes the rest.
 ALERT_ROWS_SHOWN = (2, 8)
 NIGHT_SHORTCUT = "Ctrl+Shift+N"
-COLLABORATION_SHORTCUT = "Ctrl+Shift+S"
 
 
 def _tr(text: str) -> str:
     return QCoreApplication.translate("MainWindow", text)
 
 
-class MainWindow(QMainWindow):
+class MainWindow(SideDocks, QMainWindow):
     """``engine`` is the SyncEngine (commands, audit, view records); ``events`` the station's events, on
     which the window hears changes and the link state and says which patient it shows; ``actor`` is
     recorded with commands.
@@ -615,43 +615,6 @@ class MainWindow(QMainWindow):
         restyle(self.connection_label, f"QLabel {{ background: {colour}; color: white; padding: 2px 8px; }}")
         self.alarm_bar.set_technical(self.lost_since, None if connected else self.data_age_seconds())
 
-    # -- collaboration (issue 6): one hook, so the window itself knows nothing of sessions ----------
-
-    def add_collaboration(self, panel, banner) -> None:
-        """Docks the sessions panel on the right (hidden while locked), collapsed to a slim bar that says
-        how many sessions are open and opens on a click or Ctrl+Shift+S; puts the announcement banner
-        under the alarm bar.
-        Follow-me: the panel's leader patient selects the census row; the census selection is what this
-        member shows the session."""
-        from PySide6.QtWidgets import QDockWidget
-
-        from .docks import CollapsibleSessions, HiddenWith
-
-        dock = QDockWidget(_tr("Collaboration"), self)
-        dock.setObjectName("collaborationDock")
-        dock.setTitleBarWidget(QWidget(dock))  # the bar says what the dock is: no title row above it
-        dock.setFeatures(QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
-        self.collaboration = CollapsibleSessions(panel, COLLABORATION_SHORTCUT, dock)
-        dock.setWidget(self.collaboration)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-        self.collaboration_dock = dock
-        self.collaboration.expanded_did_change.connect(self._fit_collaboration)
-        QShortcut(QKeySequence(COLLABORATION_SHORTCUT), self, activated=self.collaboration.toggle)
-        self._fit_collaboration(False)
-        self.centralWidget().layout().insertWidget(1, banner)
-        panel.follow_patient.connect(self.select_patient)
-        self.census_view.selectionModel().currentRowChanged.connect(lambda *_: panel.focus(self.selected_patient))
-        HiddenWith(self.splitter, dock)  # the idle lock hides the patient views: the dock goes with them
-        self.collaboration_dock, self.sessions_panel, self.announcement_banner = dock, panel, banner
-
-    def _fit_collaboration(self, expanded: bool) -> None:
-        """A dock keeps its width when its content shrinks: size it to the bar, or to bar and panel."""
-        content = self.collaboration
-        width = content.bar.sizeHint().width()
-        if expanded:
-            width += content.panel.minimumWidth() + content.layout().spacing()
-        self.resizeDocks([self.collaboration_dock], [width], Qt.Orientation.Horizontal)
-
     # -- night view: one toggle, remembered by the app (theme_did_change) or locked by policy --------
 
     def _build_theme_toggle(self) -> None:
@@ -685,41 +648,6 @@ class MainWindow(QMainWindow):
         self.night_button.setEnabled(not locked)
         if locked:
             self.night_button.setToolTip(_tr("The look of this station is set by its machine policy."))
-
-    # --- care team (issue 16) ------------------------------------------------------------------------
-
-    def add_care_team(self, team_panel, reply_box, *, open_handoff, open_metrics=None) -> None:
-        """Docks the care-team panel on the right (hidden while locked), puts the reply box under the
-        patient's messages and adds the handoff (and, for coordinators, metrics) buttons to the status bar."""
-        from PySide6.QtWidgets import QDockWidget
-
-        from .docks import HiddenWith
-
-        dock = QDockWidget(_tr("Care team"), self)
-        dock.setObjectName("careTeamDock")
-        dock.setWidget(team_panel)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-        # Closed until asked for (status-bar button): open, it needs room the census and charts use.
-        dock.hide()
-        HiddenWith(self.splitter, dock)
-        toggle = dock.toggleViewAction()
-        toggle.setText(_tr("Care team"))
-        self.care_team_button = QToolButton(self)
-        self.care_team_button.setDefaultAction(toggle)
-        self.care_team_button.setFont(self.store_label.font())
-        self.statusBar().addPermanentWidget(self.care_team_button)
-        self.detail.add_reply_box(reply_box)
-        reply_box.reply_was_requested.connect(
-            lambda body: self.selected_patient and self._spawn(self.engine.reply(self.selected_patient, body,
-                                                                                 self.actor)))
-        self.handoff_button = self._button(_tr("Handoff report…"), open_handoff)
-        self.statusBar().addPermanentWidget(self.handoff_button)
-        if open_metrics is not None:
-            self.metrics_button = self._button(_tr("Metrics…"), open_metrics)
-            self.statusBar().addPermanentWidget(self.metrics_button)
-        self.care_team_dock, self.care_team_panel, self.reply_box = dock, team_panel, reply_box
-        for model in (self.alerts_model, self.history_model):  # alert rows' tooltips: who is online
-            model.team_online = self.census_model.team_online
 
     def _update_titles(self) -> None:
         shown, total = self.census_proxy.rowCount(), self.census_model.rowCount()

@@ -25,21 +25,6 @@ DEADLINE = 3.0
 
 
 @pytest.fixture
-async def proxy(sandbox):
-    target = urlparse(sandbox.url)
-    p = await FaultProxy(target.hostname, target.port).start()
-    yield p
-    await p.stop()
-
-
-@pytest.fixture
-async def server(sandbox):
-    s = await Server.connect(sandbox.db_url)
-    yield s
-    await s.close()
-
-
-@pytest.fixture
 async def station(proxy, sandbox):
     s = Station(proxy.url, sandbox.anon_key, probe_deadline=DEADLINE)
     await s.start()

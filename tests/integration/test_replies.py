@@ -8,13 +8,10 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from urllib.parse import urlparse
 
-import pytest
 from realtime import AsyncRealtimeClient, RealtimeSubscribeStates
 
-from tests.support.faultproxy import FaultProxy
-from tests.support.station import Server, Station
+from tests.support.station import Station
 from tjv_desktop.domain.events import LinkState
 from tjv_desktop.store import LocalStore
 from tjv_desktop.sync import read_side
@@ -22,21 +19,6 @@ from tjv_desktop.sync import read_side
 PATIENT_1 = "c0000000-0000-4000-8000-000000001001"  # the nurse's, with an app login
 PATIENT_9 = "c0000000-0000-4000-8000-000000001009"  # the nurse's inactive assignment: not hers
 TIMEOUT = 20.0
-
-
-@pytest.fixture
-async def proxy(sandbox):
-    target = urlparse(sandbox.url)
-    p = await FaultProxy(target.hostname, target.port).start()
-    yield p
-    await p.stop()
-
-
-@pytest.fixture
-async def server(sandbox):
-    s = await Server.connect(sandbox.db_url)
-    yield s
-    await s.close()
 
 
 async def until(predicate, what: str, timeout: float = TIMEOUT):

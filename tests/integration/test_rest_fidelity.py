@@ -6,11 +6,9 @@ from __future__ import annotations
 import uuid
 
 import asyncpg
-import httpx
 import pytest
-from supabase import AsyncClientOptions, acreate_client
 
-from tests.support.sandbox import private_sandbox
+from tests.support.sandbox import official_clients, private_sandbox
 
 COUNTRIES = [("DZ", "Algeria", ["is:open", "priority:high"]), ("DE", "Germany", ["is:open"]),
              ("DK", "Denmark", ["priority:high"]), ("ES", "Spain", [])]
@@ -31,19 +29,8 @@ async def db(own_sandbox):
 
 @pytest.fixture
 async def client(own_sandbox):
-    opened = []
-
-    async def make(key: str):
-        http = httpx.AsyncClient(timeout=15)
-        sb = await acreate_client(own_sandbox.url, key,
-                                  options=AsyncClientOptions(httpx_client=http, auto_refresh_token=False))
-        opened.append((sb, http))
-        return sb
-
-    yield make
-    for sb, http in opened:
-        await sb.realtime.close()
-        await http.aclose()
+    async with official_clients(own_sandbox) as make:
+        yield lambda key: make(key=key)
 
 
 @pytest.fixture

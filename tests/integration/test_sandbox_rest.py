@@ -8,33 +8,17 @@ import asyncpg
 import httpx
 import pytest
 from postgrest.exceptions import APIError
-from supabase import AsyncClientOptions, acreate_client
+
+from tests.support.sandbox import official_clients
 
 NURSE = "nurse@riverside.tjv.test"
 SURGEON = "surgeon@riverside.tjv.test"
 
 
-async def _client(sandbox, key: str, email: str | None = None):
-    http = httpx.AsyncClient(timeout=10)
-    sb = await acreate_client(sandbox.url, key, options=AsyncClientOptions(httpx_client=http, auto_refresh_token=False))
-    if email:
-        await sb.auth.sign_in_with_password({"email": email, "password": sandbox.user(email)["password"]})
-    return sb, http
-
-
 @pytest.fixture
 async def as_user(sandbox):
-    opened = []
-
-    async def make(email: str | None = None, key: str | None = None):
-        sb, http = await _client(sandbox, key or sandbox.anon_key, email)
-        opened.append((sb, http))
-        return sb
-
-    yield make
-    for sb, http in opened:
-        await sb.realtime.close()
-        await http.aclose()
+    async with official_clients(sandbox, timeout=10) as make:
+        yield make
 
 
 @pytest.fixture

@@ -11,13 +11,11 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
-import httpx
 import pytest
 from postgrest.exceptions import APIError
 from realtime import AsyncRealtimeClient
-from supabase import AsyncClientOptions, acreate_client
 
-from tests.support.sandbox import make_data_root, start_sandbox, stop_sandbox
+from tests.support.sandbox import make_data_root, official_clients, start_sandbox, stop_sandbox
 
 NURSE = "nurse@riverside.tjv.test"  # patients 1-8
 SURGEON = "surgeon@riverside.tjv.test"  # patients 5-12
@@ -51,21 +49,8 @@ def own_sandbox():
 
 @pytest.fixture
 async def as_user(own_sandbox):
-    opened = []
-
-    async def make(email: str | None = None, key: str | None = None):
-        http = httpx.AsyncClient(timeout=15)
-        sb = await acreate_client(own_sandbox.url, key or own_sandbox.anon_key,
-                                  options=AsyncClientOptions(httpx_client=http, auto_refresh_token=False))
-        if email:
-            await sb.auth.sign_in_with_password({"email": email, "password": own_sandbox.user(email)["password"]})
-        opened.append((sb, http))
-        return sb
-
-    yield make
-    for sb, http in opened:
-        await sb.realtime.close()
-        await http.aclose()
+    async with official_clients(own_sandbox) as make:
+        yield make
 
 
 @pytest.fixture

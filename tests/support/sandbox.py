@@ -133,3 +133,30 @@ def private_sandbox(prefix: str, *extra: str, timeout: float = 60.0):
     finally:
         stop_sandbox(handle)
         shutil.rmtree(root, ignore_errors=True)
+
+
+@contextlib.asynccontextmanager
+async def official_clients(handle: SandboxHandle, timeout: float = 15.0):
+    """Yields ``make(email=None, key=None)``: an official supabase-py client on the sandbox (anon key
+    unless ``key``), signed in as the demo user ``email`` when given. Every client made is closed at the
+    end, its realtime socket and its HTTP client."""
+    import httpx
+    from supabase import AsyncClientOptions, acreate_client
+
+    opened = []
+
+    async def make(email: str | None = None, key: str | None = None):
+        http = httpx.AsyncClient(timeout=timeout)
+        sb = await acreate_client(handle.url, key or handle.anon_key,
+                                  options=AsyncClientOptions(httpx_client=http, auto_refresh_token=False))
+        opened.append((sb, http))
+        if email:
+            await sb.auth.sign_in_with_password({"email": email, "password": handle.user(email)["password"]})
+        return sb
+
+    try:
+        yield make
+    finally:
+        for sb, http in opened:
+            await sb.realtime.close()
+            await http.aclose()

@@ -43,6 +43,7 @@ from .theme import STANDARD, Theme
 
 RANGES_H = (1, 8, 24, 72)
 REDRAW_MS = 500
+CHART_ROWS_MIN_HEIGHT = 3 * 95  # three rows of charts, each with room for its curve and time axis
 SYMBOL_SPACING_PX = 12  # symbols (5 px) only where samples are this far apart on average
 FEW_SAMPLES = 12  # a handful of samples always get symbols (a single one would be invisible without)
 # (title, unit, fields drawn, measure whose alert limits are drawn, fixed y range)
@@ -152,6 +153,9 @@ class PatientDetail(QWidget):
             self.plots.append(plot)
         least = self.charts.ci.effectiveSizeHint(Qt.SizeHint.MinimumSize).width()
         self.charts.setMinimumWidth(math.ceil(least) + 12)
+        # Three rows of charts that can still be read: at 1280×800 with the reply box the tabs took the
+        # height and the charts collapsed to their titles. The tabs give way instead (they scroll).
+        self.charts.setMinimumHeight(CHART_ROWS_MIN_HEIGHT)
 
         self.tabs = QTabWidget(self)
         self.alerts_list = QListWidget(self)
@@ -270,7 +274,7 @@ class PatientDetail(QWidget):
         self.messages.show()  # a page taken out of a tab widget stays hidden
         column.addWidget(box)
         self.tabs.insertTab(index, page, self.tr("Messages"))
-        self.tabs.setMaximumHeight(320)
+        self.tabs.setMaximumHeight(200)
         self.reply_box = box
 
     def set_care_plans(self, plans: Sequence[Mapping]) -> None:
